@@ -1,0 +1,9 @@
+"""HTTP API under /api/v1: one router module per resource."""
+
+from fastapi import APIRouter
+
+from hub.api import auth, organisations, prototypes, scores, trials, users, versions
+
+router = APIRouter(prefix="/api/v1")
+for module in (auth, organisations, users, prototypes, versions, trials, scores):
+    router.include_router(module.router)

@@ -1,0 +1,36 @@
+"""Log-in: the OAuth2 password flow answers a short-lived bearer token."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from hub.auth import issue_token
+from hub.deps import AnyUser, SessionDep, SettingsDep
+from sandbox import accounts
+from sandbox.models import User, UserPublic
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+@router.post("/token", response_model=Token, summary="Log in (anyone with an account)")
+def log_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()],
+           session: SessionDep, settings: SettingsDep) -> Token:
+    user = accounts.authenticate(session=session, name=form.username, password=form.password)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password",
+                            headers={"WWW-Authenticate": "Bearer"})
+    token = issue_token(user, secret=request.app.state.secret, ttl_s=settings.token_ttl_s)
+    return Token(access_token=token, expires_in=settings.token_ttl_s)
+
+
+@router.get("/me", response_model=UserPublic, summary="Who am I (any role)")
+def me(user: AnyUser) -> User:
+    return user

@@ -1,0 +1,34 @@
+"""The composition root: build the FastAPI app from one Settings object."""
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from sqlalchemy import Engine
+
+from hub import api, errors
+from hub.db import make_engine
+from hub.limits import BodyLimit
+from hub.settings import Settings
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    """Wire routers and middleware; the schema must already be migrated."""
+    app = FastAPI(title="Soldiers Lab hub", version="0.1.0",
+                  description="Sandbox registry, telemetry and cost-per-intercept scoring "
+                              "for drone and counter-drone prototypes.")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database())
+    app.state.secret = settings.secret()
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
+    errors.install(app)
+    app.include_router(api.router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/healthz", tags=["health"], summary="Liveness (public: reveals nothing)")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,44 @@
+"""One Settings object, read once at start-up from SOLDIERSLAB_* variables and passed down."""
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOLDIERSLAB_", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str = Field(default="", description="empty: a SQLite file in data_dir")
+    secret_key: str = Field(default="", description="empty in development: generated once, "
+                                                     "kept in data_dir; required in production")
+    token_ttl_s: int = Field(default=900, gt=0, le=86400)
+    max_body_bytes: int = Field(default=1 << 20, gt=0)
+    max_upload_bytes: int = Field(default=512 << 20, gt=0)
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'soldierslab.db').resolve()}"
+
+    def secret(self) -> str:
+        """The signing secret; in development a random one is made on first run and kept."""
+        if self.secret_key:
+            if len(self.secret_key) < 32:
+                raise ValueError("SOLDIERSLAB_SECRET_KEY must be at least 32 characters")
+            return self.secret_key
+        if self.mode == "production":
+            raise ValueError("SOLDIERSLAB_SECRET_KEY must be set in production mode")
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
