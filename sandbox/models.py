@@ -8,16 +8,19 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, StringConstraints, field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from sandbox.money import EurOut, to_eur
 from sandbox.timeutil import UTCDateTime, as_utc, utcnow
 
 MAX_EUR = Decimal("10000000000")  # 10 bn EUR: above any real system, below integer-cents overflow
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
+LoginName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]+$")]
 
 
 class OrgKind(StrEnum):
@@ -107,7 +110,7 @@ class OrganisationPublic(OrganisationBase):
 # --- users ---------------------------------------------------------------------------------
 
 class UserBase(SQLModel):
-    name: str = Field(min_length=3, max_length=64, regex=r"^[A-Za-z0-9_.@-]+$")
+    name: LoginName = Field(min_length=3, max_length=64)
     role: Role = Field(sa_type=_enum(Role))
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
 
@@ -278,7 +281,7 @@ class TrialPublic(TrialBase):
 # --- engagements ---------------------------------------------------------------------------
 
 class EngagementBase(SQLModel):
-    threat_kind: str = Field(min_length=1, max_length=40, regex=r"^[a-z0-9_]+$")
+    threat_kind: Slug = Field(min_length=1, max_length=40)
     interceptors_used: int = Field(ge=0, le=10000)
     outcome: Outcome = Field(sa_type=_enum(Outcome))
     time_to_intercept_s: float | None = Field(default=None, ge=0, le=86400)
