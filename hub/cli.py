@@ -1,5 +1,7 @@
 """The `soldierslab` command."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -34,6 +36,17 @@ def _engine(settings: Settings) -> Engine:
     return engine
 
 
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session on a migrated database, its connections closed afterwards."""
+    engine = _engine(Settings())
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _fail(error: Exception) -> typer.Exit:
     console.print(f"[red]error:[/red] {error}")
     return typer.Exit(code=1)
@@ -42,8 +55,9 @@ def _fail(error: Exception) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest revision."""
-    settings = Settings()
-    upgrade(make_engine(settings.database()))
+    engine = make_engine(Settings().database())
+    upgrade(engine)
+    engine.dispose()
     console.print("schema is up to date")
 
 
@@ -51,7 +65,7 @@ def db_upgrade() -> None:
 def orgs_create(name: Annotated[str, typer.Option()], kind: Annotated[OrgKind, typer.Option()],
                 region: Annotated[str | None, typer.Option()] = None) -> None:
     """Register an organisation (company, unit or task force)."""
-    with Session(_engine(Settings())) as session:
+    with _session() as session:
         try:
             org = accounts.create_organisation(
                 session=session,
@@ -66,7 +80,7 @@ def users_create(org: Annotated[str | None, typer.Option(help="organisation name
                  role: Annotated[Role, typer.Option()], name: Annotated[str, typer.Option()],
                  password: Annotated[str, typer.Option(prompt=True, hide_input=True)]) -> None:
     """Create a user account."""
-    with Session(_engine(Settings())) as session:
+    with _session() as session:
         try:
             org_id = (accounts.get_organisation(session=session, name_or_id=org).id
                       if org else None)
@@ -97,7 +111,9 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
         accounts_made = demo_data.load(session=session)
         _print_leaderboard(session)
     _print_accounts(accounts_made)
-    if serve_after:
+    if not serve_after:
+        engine.dispose()
+    else:
         url = f"http://{settings.host}:{port or settings.port}"
         console.print(f"serving on {url} (OpenAPI docs at {url}/docs); Ctrl-C stops")
         uvicorn.run(create_app(settings, engine=engine), host=settings.host,

@@ -42,6 +42,8 @@ def _empty_all_tables(engine: Engine) -> None:
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{name}"' for name in tables)
+            # A connection left open by a test must fail the run, not hang it.
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for name in reversed(tables):
