@@ -1,5 +1,6 @@
 """The `soldierslab` command."""
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -15,7 +16,8 @@ from hub import demo as demo_data
 from hub.app import create_app
 from hub.db import make_engine, upgrade
 from hub.settings import Settings
-from sandbox import accounts, service
+from sandbox import accounts, audit, service
+from sandbox.audit import Actor
 from sandbox.errors import DomainError
 from sandbox.models import OrganisationCreate, OrgKind, Role, UserCreate
 
@@ -23,9 +25,11 @@ app = typer.Typer(help="Soldiers Lab hub: registry, telemetry and scoring.", no_
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 console = Console(width=140) if not Console().is_terminal else Console()
 
@@ -42,6 +46,7 @@ def _session() -> Iterator[Session]:
     engine = _engine(Settings())
     try:
         with Session(engine) as session:
+            audit.audit_writes(session, Actor(role="cli", request=" ".join(sys.argv[1:3])))
             yield session
     finally:
         engine.dispose()
@@ -76,9 +81,10 @@ def orgs_create(name: Annotated[str, typer.Option()], kind: Annotated[OrgKind, t
 
 
 @users_app.command("create")
-def users_create(org: Annotated[str | None, typer.Option(help="organisation name or id")],
-                 role: Annotated[Role, typer.Option()], name: Annotated[str, typer.Option()],
-                 password: Annotated[str, typer.Option(prompt=True, hide_input=True)]) -> None:
+def users_create(role: Annotated[Role, typer.Option()], name: Annotated[str, typer.Option()],
+                 password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+                 org: Annotated[str | None, typer.Option(help="organisation name or id")] = None,
+                 ) -> None:
     """Create a user account."""
     with _session() as session:
         try:
@@ -89,6 +95,18 @@ def users_create(org: Annotated[str | None, typer.Option(help="organisation name
         except (DomainError, ValueError) as error:
             raise _fail(error) from error
         console.print(f"user {user.id}: {user.name} ({user.role})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; exit 1 naming the first bad entry."""
+    with _session() as session:
+        check = audit.verify(session)
+    if not check.ok:
+        console.print(f"[red]audit chain broken at entry {check.first_bad_seq}:[/red] "
+                      f"{check.reason}")
+        raise typer.Exit(code=1)
+    console.print(f"audit chain intact: {check.entries} entries")
 
 
 @app.command()
@@ -108,6 +126,7 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
     settings = Settings()
     engine = _engine(settings)
     with Session(engine) as session:
+        audit.audit_writes(session, Actor(role="cli", request="demo"))
         accounts_made = demo_data.load(session=session)
         _print_leaderboard(session)
     _print_accounts(accounts_made)

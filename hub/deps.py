@@ -5,11 +5,13 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hub.auth import InvalidToken, read_token
 from hub.settings import Settings
-from sandbox import service
+from sandbox import audit, service
+from sandbox.audit import Actor
 from sandbox.models import Prototype, Role, Trial, User, Version
 from sandbox.service import Page
 
@@ -20,8 +22,17 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def request_actor(request: Request, user: User | None = None) -> Actor:
+    client = request.client.host if request.client else ""
+    line = f"{request.method} {request.url.path}"
+    if user is None:
+        return Actor(role="anonymous", source=client, request=line)
+    return Actor(id=user.id, role=str(user.role), source=client, request=line)
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
+        audit.audit_writes(session, request_actor(request))
         yield session
 
 
@@ -43,6 +54,7 @@ def get_current_user(request: Request, session: SessionDep,
     user = session.get(User, int(claims["sub"]))
     if user is None or not user.is_active:
         raise UNAUTHENTICATED
+    session.info["actor"] = request.state.actor = request_actor(request, user)
     return user
 
 
@@ -96,3 +108,17 @@ def get_trial(trial_id: int, session: SessionDep, user: CurrentUser) -> Trial:
 PrototypeDep = Annotated[Prototype, Depends(get_prototype)]
 VersionDep = Annotated[Version, Depends(get_version)]
 TrialDep = Annotated[Trial, Depends(get_trial)]
+
+
+AUDIT_UNAVAILABLE = HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                  "the audit log cannot be written, so raw data is not released")
+
+
+def audit_raw_read(session: Session, target: str) -> None:
+    """Record a read of raw (non-anonymised) data before releasing it; refuse if that fails."""
+    try:
+        audit.append(session, actor=session.info["actor"], action="read raw", target=target)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        raise AUDIT_UNAVAILABLE from None

@@ -1,17 +1,55 @@
-"""Map domain errors to HTTP: one handler, one status per error type."""
+"""Map errors to HTTP (one status per domain error type) and audit every refusal."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
+from hub.deps import request_actor
+from sandbox import audit
 from sandbox.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 STATUS = {NotFound: 404, Conflict: 409, Forbidden: 403, Invalid: 422}
+REFUSALS = (401, 403, 404)
 
 
-async def domain_error(_request: Request, error: Exception) -> JSONResponse:
+def _record_refusal(request: Request, status: int) -> None:
+    actor = getattr(request.state, "actor", None) or request_actor(request)
+    try:
+        with Session(request.app.state.engine) as session:
+            audit.append(session, actor=actor, action="refused", outcome=str(status))
+            session.commit()
+    except SQLAlchemyError:
+        pass  # the request is refused either way; nothing was released
+
+
+async def _audit_refusal(request: Request, status: int) -> None:
+    if status in REFUSALS and request.url.path.startswith("/api/"):
+        await run_in_threadpool(_record_refusal, request, status)
+
+
+async def domain_error(request: Request, error: Exception) -> JSONResponse:
     code = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    await _audit_refusal(request, code)
     return JSONResponse({"detail": str(error)}, status_code=code)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    await _audit_refusal(request, error.status_code)
+    return await http_exception_handler(request, error)
+
+
+async def storage_error(_request: Request, _error: Exception) -> JSONResponse:
+    # Covers a failed audit entry too: the action rolled back with it (fail closed).
+    return JSONResponse({"detail": "storage unavailable; nothing was written, try again"},
+                        status_code=503)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(SQLAlchemyError, storage_error)

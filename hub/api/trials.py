@@ -5,7 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 
-from hub.deps import PageDep, SessionDep, SoldierUser, TrialDep, TrialReader, TrialWriter
+from hub.deps import (
+    PageDep,
+    SessionDep,
+    SoldierUser,
+    TrialDep,
+    TrialReader,
+    TrialWriter,
+    audit_raw_read,
+)
 from sandbox import access, service
 from sandbox.models import (
     Engagement,
@@ -46,13 +54,15 @@ def list_all(session: SessionDep, page: PageDep, user: TrialReader,
              until: datetime | None = None) -> list[TrialPublic]:
     where = TrialFilter(version_id=version_id, prototype_id=prototype_id, kind=kind,
                         since=since, until=until)
-    return [_public(trial, user)
-            for trial in service.list_trials(session=session, by=user, page=page, where=where)]
+    trials = service.list_trials(session=session, by=user, page=page, where=where)
+    audit_raw_read(session, "trials:" + ",".join(str(trial.id) for trial in trials)[:190])
+    return [_public(trial, user) for trial in trials]
 
 
 @router.get("/{trial_id}", response_model=TrialPublic,
             summary="One trial (soldier: their unit's; reviewer, admin)")
-def read(trial: TrialDep, user: TrialReader) -> TrialPublic:
+def read(trial: TrialDep, session: SessionDep, user: TrialReader) -> TrialPublic:
+    audit_raw_read(session, f"trial:{trial.id}")
     return _public(trial, user)
 
 
@@ -74,6 +84,7 @@ def list_engagements(trial: TrialDep, session: SessionDep, page: PageDep,
                      _user: TrialReader) -> list[EngagementPublic]:
     rows: list[Engagement] = list(service.list_engagements(session=session, trial=trial,
                                                            page=page))
+    audit_raw_read(session, f"trial:{trial.id} engagements")
     return [EngagementPublic.of(row) for row in rows]
 
 
@@ -89,4 +100,6 @@ def add_report(trial: TrialDep, report_in: ReportCreate, session: SessionDep,
             summary="Reports on a trial (soldier of the unit; reviewer, admin)")
 def list_reports(trial: TrialDep, session: SessionDep, page: PageDep,
                  _user: TrialReader) -> list[Report]:
-    return list(service.list_reports(session=session, trial=trial, page=page))
+    reports = list(service.list_reports(session=session, trial=trial, page=page))
+    audit_raw_read(session, f"trial:{trial.id} reports")
+    return reports
