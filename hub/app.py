@@ -8,6 +8,7 @@ from hub import api, errors
 from hub.db import make_engine
 from hub.limits import BodyLimit
 from hub.settings import Settings
+from hub.throttle import LoginThrottle
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -18,6 +19,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database())
     app.state.secret = settings.secret()
+    app.state.login_throttle = LoginThrottle()
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     errors.install(app)

@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import jwt
 
@@ -22,7 +23,7 @@ def issue_token(user: User, *, secret: str, ttl_s: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_token(token: str, *, secret: str) -> dict[str, str]:
+def read_token(token: str, *, secret: str) -> dict[str, Any]:
     """The claims of a valid token; InvalidToken for anything else."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from hub.auth import InvalidToken, read_token
 from hub.settings import Settings
-from sandbox import audit, service
+from sandbox import accounts, audit, service
 from sandbox.audit import Actor
 from sandbox.models import Prototype, Role, Trial, User, Version
 from sandbox.service import Page
@@ -51,6 +51,9 @@ def get_current_user(request: Request, session: SessionDep,
         claims = read_token(token, secret=request.app.state.secret)
     except InvalidToken:
         raise UNAUTHENTICATED from None
+    if accounts.token_revoked(session=session, jti=claims["jti"]):
+        raise UNAUTHENTICATED
+    request.state.token_claims = claims
     user = session.get(User, int(claims["sub"]))
     if user is None or not user.is_active:
         raise UNAUTHENTICATED
@@ -83,6 +86,7 @@ SoldierUser = Annotated[User, Depends(require(Role.soldier))]
 TrialWriter = Annotated[User, Depends(require(Role.soldier, Role.reviewer))]
 TrialReader = Annotated[User, Depends(require(Role.soldier, Role.reviewer, Role.admin))]
 ReviewerUser = Annotated[User, Depends(require(Role.reviewer, Role.admin))]
+KeyIssuer = Annotated[User, Depends(require(Role.soldier, Role.reviewer, Role.admin))]
 
 
 def get_page(limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -1,6 +1,7 @@
 """Organisations, users and passwords."""
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,12 +13,16 @@ from sandbox.models import (
     Organisation,
     OrganisationCreate,
     OrgKind,
+    RevokedToken,
     Role,
     User,
     UserCreate,
 )
+from sandbox.timeutil import utcnow
 
 _hasher = PasswordHasher()
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
 
 # A soldier belongs to a unit, an engineer to a company; reviewers sit in the task force.
 ROLE_ORG_KIND = {Role.soldier: OrgKind.unit, Role.engineer: OrgKind.company,
@@ -85,14 +90,39 @@ def list_users(*, session: Session, limit: int, offset: int) -> Sequence[User]:
 
 
 def authenticate(*, session: Session, name: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active, unlocked user with these credentials, or None.
+
+    MAX_FAILED_LOGINS failures in a row lock the account for LOCKOUT; a locked account is
+    refused even with the right password, exactly as a wrong one is (no oracle).
+    """
     user = session.exec(select(User).where(User.name == name)).first()
-    if user is None:
+    now = utcnow()
+    if user is None or (user.locked_until is not None and user.locked_until > now):
         verify_password(_DUMMY_HASH, password)  # same work either way: no user enumeration
         return None
     if not user.is_active or not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+        session.add(user)
+        session.commit()
         return None
+    if user.failed_logins:
+        user.failed_logins = 0
+        session.add(user)
+        session.commit()
     return user
+
+
+def revoke_token(*, session: Session, jti: str, expires_at: datetime) -> None:
+    """Log a token out for good; the row can go once the token would have expired."""
+    if session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+        session.commit()
+
+
+def token_revoked(*, session: Session, jti: str) -> bool:
+    return session.get(RevokedToken, jti) is not None
 
 
 def _commit_unique(session: Session, message: str) -> None:

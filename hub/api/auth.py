@@ -1,5 +1,6 @@
 """Log-in: the OAuth2 password flow answers a short-lived bearer token."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -8,6 +9,7 @@ from pydantic import BaseModel
 
 from hub.auth import issue_token
 from hub.deps import AnyUser, SessionDep, SettingsDep
+from hub.throttle import LoginThrottle
 from sandbox import accounts
 from sandbox.models import User, UserPublic
 
@@ -23,12 +25,28 @@ class Token(BaseModel):
 @router.post("/token", response_model=Token, summary="Log in (anyone with an account)")
 def log_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()],
            session: SessionDep, settings: SettingsDep) -> Token:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else ""
+    wait_s = throttle.retry_after_s(address)
+    if wait_s:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            f"too many failed log-ins; try again in {wait_s} s",
+                            headers={"Retry-After": str(wait_s)})
     user = accounts.authenticate(session=session, name=form.username, password=form.password)
     if user is None:
+        throttle.failed(address)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password",
                             headers={"WWW-Authenticate": "Bearer"})
     token = issue_token(user, secret=request.app.state.secret, ttl_s=settings.token_ttl_s)
     return Token(access_token=token, expires_in=settings.token_ttl_s)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT,
+             summary="Revoke the token of this request (any role)")
+def log_out(request: Request, session: SessionDep, _user: AnyUser) -> None:
+    claims = request.state.token_claims
+    accounts.revoke_token(session=session, jti=claims["jti"],
+                          expires_at=datetime.fromtimestamp(claims["exp"], UTC))
 
 
 @router.get("/me", response_model=UserPublic, summary="Who am I (any role)")

@@ -99,3 +99,46 @@ def test_token_without_expiry_is_refused(client, make_user) -> None:
 def test_token_of_deleted_user_is_refused(client, make_user) -> None:
     headers = {"Authorization": f"Bearer {jwt.encode(_claims(999_999), SECRET, 'HS256')}"}
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def _log_in(client, name: str, password: str):
+    return client.post("/api/v1/auth/token", data={"username": name, "password": password})
+
+
+def test_account_locks_after_five_failures_in_a_row(client, make_user, session) -> None:
+    user = make_user(Role.soldier)
+    for _ in range(5):
+        assert _log_in(client, user.name, "wrong password").status_code == 401
+    locked = _log_in(client, user.name, PASSWORD)
+    assert locked.status_code == 401
+    assert locked.json() == {"detail": "wrong user name or password"}  # no lock-out oracle
+    session.refresh(user)
+    assert user.locked_until is not None
+
+
+def test_success_resets_the_failure_count(client, make_user, session) -> None:
+    user = make_user(Role.soldier)
+    for _ in range(4):
+        _log_in(client, user.name, "wrong password")
+    assert _log_in(client, user.name, PASSWORD).status_code == 200
+    session.refresh(user)
+    assert (user.failed_logins, user.locked_until) == (0, None)
+
+
+def test_one_address_is_throttled_after_many_failures(client, app) -> None:
+    app.state.login_throttle.max_failures = 3
+    for index in range(3):
+        assert _log_in(client, f"nobody-{index}", "x").status_code == 401
+    throttled = _log_in(client, "nobody", "x")
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) > 0
+
+
+def test_logout_revokes_the_token(client, make_user) -> None:
+    user = make_user(Role.engineer)
+    token = _log_in(client, user.name, PASSWORD).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=auth(user)).status_code == 200  # others live
