@@ -12,7 +12,7 @@ from hub.auth import InvalidToken, read_token
 from hub.settings import Settings
 from sandbox import accounts, audit, service
 from sandbox.audit import Actor
-from sandbox.models import Prototype, Role, Trial, User, Version
+from sandbox.models import Id, Prototype, Role, Trial, User, Version
 from sandbox.service import Page
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -97,15 +97,15 @@ def get_page(limit: Annotated[int, Query(ge=1, le=500)] = 50,
 PageDep = Annotated[Page, Depends(get_page)]
 
 
-def get_prototype(prototype_id: int, session: SessionDep, user: CurrentUser) -> Prototype:
+def get_prototype(prototype_id: Id, session: SessionDep, user: CurrentUser) -> Prototype:
     return service.get_prototype(session=session, prototype_id=prototype_id, by=user)
 
 
-def get_version(version_id: int, session: SessionDep, user: CurrentUser) -> Version:
+def get_version(version_id: Id, session: SessionDep, user: CurrentUser) -> Version:
     return service.get_version(session=session, version_id=version_id, by=user)
 
 
-def get_trial(trial_id: int, session: SessionDep, user: CurrentUser) -> Trial:
+def get_trial(trial_id: Id, session: SessionDep, user: CurrentUser) -> Trial:
     return service.get_trial(session=session, trial_id=trial_id, by=user)
 
 

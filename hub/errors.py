@@ -3,7 +3,7 @@
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -43,7 +43,10 @@ async def http_error(request: Request, error: Exception) -> Response:
     return await http_exception_handler(request, error)
 
 
-async def storage_error(_request: Request, _error: Exception) -> JSONResponse:
+async def storage_error(_request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, DataError):  # the database refused a value: the client's to fix
+        return JSONResponse({"detail": "a value could not be stored: invalid characters or "
+                                       "out of range; nothing was written"}, status_code=422)
     # Covers a failed audit entry too: the action rolled back with it (fail closed).
     return JSONResponse({"detail": "storage unavailable; nothing was written, try again"},
                         status_code=503)

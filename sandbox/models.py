@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 import sqlalchemy as sa
+from annotated_types import Ge, Le
 from pydantic import ConfigDict, StringConstraints, field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
@@ -19,6 +20,8 @@ from sandbox.timeutil import UTCDateTime, as_utc, utcnow
 
 MAX_EUR = Decimal("10000000000")  # 10 bn EUR: above any real system, below integer-cents overflow
 
+MAX_ID = 2_147_483_647  # SQL INTEGER: a larger id cannot exist, so it is refused up front
+Id = Annotated[int, Ge(1), Le(MAX_ID)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 LoginName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]+$")]
 
@@ -83,6 +86,14 @@ def _utc_column(nullable: bool = False) -> Any:
 class Input(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; refuse it here with a message, on every database.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
 
 # --- organisations -------------------------------------------------------------------------
 
@@ -126,6 +137,7 @@ class User(UserBase, table=True):
 
 
 class UserCreate(UserBase, Input):
+    organisation_id: Id | None = None
     password: str = Field(min_length=10, max_length=256)
 
 
@@ -251,6 +263,7 @@ class Trial(TrialBase, table=True):
 
 
 class TrialCreate(TrialBase, Input):
+    version_id: Id
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
 
@@ -426,7 +439,7 @@ class ApiKey(ApiKeyBase, table=True):
 class ApiKeyCreate(Input):
     name: str = Field(min_length=1, max_length=120)
     scope: KeyScope
-    scope_id: int
+    scope_id: Id
     access: KeyAccess
     expires_in_s: int = Field(default=30 * 86400, gt=0, le=365 * 86400)
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from hub.deps import KeyIssuer, SessionDep
 from sandbox import keys
-from sandbox.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
+from sandbox.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Id
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -24,5 +24,5 @@ def list_all(session: SessionDep, user: KeyIssuer) -> list[ApiKey]:
 
 @router.delete("/{key_id}", response_model=ApiKeyPublic,
                summary="Revoke a key (its issuer, admin)")
-def revoke(key_id: int, session: SessionDep, user: KeyIssuer) -> ApiKey:
+def revoke(key_id: Id, session: SessionDep, user: KeyIssuer) -> ApiKey:
     return keys.revoke_key(session=session, key_id=key_id, by=user)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from hub.deps import AnyUser, EngineerUser, OwnerUser, PageDep, PrototypeDep, SessionDep
 from sandbox import service
 from sandbox.models import (
+    Id,
     Prototype,
     PrototypeCreate,
     PrototypeKind,
@@ -26,7 +27,7 @@ def create(prototype_in: PrototypeCreate, session: SessionDep, user: EngineerUse
 @router.get("", response_model=list[PrototypePublic],
             summary="List prototypes (any role; engineers see their company's only)")
 def list_all(session: SessionDep, page: PageDep, user: AnyUser, kind: PrototypeKind | None = None,
-             organisation_id: int | None = None) -> list[Prototype]:
+             organisation_id: Id | None = None) -> list[Prototype]:
     return list(service.list_prototypes(session=session, by=user, page=page, kind=kind,
                                         organisation_id=organisation_id))
 

@@ -19,6 +19,7 @@ from sandbox.models import (
     Engagement,
     EngagementCreate,
     EngagementPublic,
+    Id,
     Report,
     ReportCreate,
     ReportPublic,
@@ -49,7 +50,7 @@ def create(trial_in: TrialCreate, session: SessionDep, user: TrialWriter) -> Tri
 @router.get("", response_model=list[TrialPublic],
             summary="List trials (soldier: their unit's; reviewer, admin: all)")
 def list_all(session: SessionDep, page: PageDep, user: TrialReader,
-             version_id: int | None = None, prototype_id: int | None = None,
+             version_id: Id | None = None, prototype_id: Id | None = None,
              kind: TrialKind | None = None, since: datetime | None = None,
              until: datetime | None = None) -> list[TrialPublic]:
     where = TrialFilter(version_id=version_id, prototype_id=prototype_id, kind=kind,

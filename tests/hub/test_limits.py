@@ -34,3 +34,21 @@ def test_malformed_json_is_a_clear_client_error(client, make_user) -> None:
                                     "content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_nul_characters_are_refused_naming_the_field(client, make_user) -> None:
+    engineer = make_user(Role.engineer)
+    response = client.post("/api/v1/prototypes", headers=auth(engineer),
+                           json={"name": "Hor\x00net", "kind": "cuas_sensor"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+def test_values_the_database_refuses_are_client_errors(client, make_user, engine) -> None:
+    response = client.get("/api/v1/scores?threat_kind=shahed%00", headers=auth(
+        make_user(Role.reviewer)))
+    if engine.dialect.name == "postgresql":  # PostgreSQL refuses NUL in text; SQLite keeps it
+        assert response.status_code == 422
+        assert "invalid characters" in response.json()["detail"]
+    else:
+        assert (response.status_code, response.json()) == (200, [])
