@@ -78,7 +78,7 @@ def revoke_key(*, session: Session, key_id: int, by: User) -> ApiKey:
 def key_for_trial(*, session: Session, key: str, trial: Trial, needs: KeyAccess) -> ApiKey:
     """The valid key that grants `needs` on `trial`; NotFound for anything else (no oracle)."""
     refused = NotFound(f"trial {trial.id} not found for this key")
-    parts = key.split("_")
+    parts = key.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != PREFIX:
         raise refused
     row = session.exec(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
