@@ -4,8 +4,9 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 
-from hub import api, errors
+from hub import api, errors, ws
 from hub.db import make_engine
+from hub.feed import Feed
 from hub.limits import BodyLimit
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
@@ -20,10 +21,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine(settings.database())
     app.state.secret = settings.secret()
     app.state.login_throttle = LoginThrottle()
+    app.state.feed = Feed()
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(ws.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -223,6 +223,23 @@ def add_engagements(*, session: Session, trial: Trial,
     return rows
 
 
+@dataclass(frozen=True)
+class TrialSubject:
+    """What a trial tested, and whose it is."""
+
+    prototype_id: int
+    version_id: int
+    organisation_id: int
+
+
+def trial_subject(*, session: Session, trial: Trial) -> TrialSubject:
+    version = session.get(Version, trial.version_id)
+    prototype = session.get(Prototype, version.prototype_id) if version else None
+    assert version is not None and prototype is not None  # foreign keys
+    return TrialSubject(prototype_id=prototype.id or 0, version_id=version.id or 0,
+                        organisation_id=prototype.organisation_id)
+
+
 def list_engagements(*, session: Session, trial: Trial, page: Page) -> Sequence[Engagement]:
     return session.exec(select(Engagement).where(Engagement.trial_id == trial.id)
                         .order_by(col(Engagement.id)).offset(page.offset).limit(page.limit)).all()

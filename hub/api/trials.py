@@ -1,9 +1,11 @@
 """Trials, their engagements and reports: soldiers log them; reviewers and admins read all."""
 
+from collections import Counter
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, status
+from sqlmodel import Session
 
 from hub.deps import (
     PageDep,
@@ -30,10 +32,19 @@ from sandbox.models import (
     User,
 )
 from sandbox.service import TrialFilter
+from sandbox.timeutil import utcnow
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 
 MAX_ENGAGEMENTS_PER_POST = 10_000
+
+
+def _notify(request: Request, session: Session, trial: Trial, notice: dict[str, Any]) -> None:
+    """Tell the owning company's live feeds that new feedback exists — what, not who or where."""
+    subject = service.trial_subject(session=session, trial=trial)
+    request.app.state.feed.publish(subject.organisation_id, {
+        **notice, "prototype_id": subject.prototype_id, "version_id": subject.version_id,
+        "trial_kind": str(trial.kind), "at": utcnow().isoformat()})
 
 
 def _public(trial: Trial, user: User) -> TrialPublic:
@@ -71,11 +82,14 @@ def read(trial: TrialDep, session: SessionDep, user: TrialReader) -> TrialPublic
              status_code=status.HTTP_201_CREATED,
              summary="Add engagements in bulk, a JSON list (soldier of the unit; reviewer)")
 def add_engagements(
-        trial: TrialDep, session: SessionDep, _user: TrialWriter,
+        request: Request, trial: TrialDep, session: SessionDep, _user: TrialWriter,
         engagements_in: Annotated[list[EngagementCreate],
                                   Body(min_length=1, max_length=MAX_ENGAGEMENTS_PER_POST)],
 ) -> list[EngagementPublic]:
     rows = service.add_engagements(session=session, trial=trial, engagements_in=engagements_in)
+    outcomes = Counter(str(row.outcome) for row in rows)
+    _notify(request, session, trial, {"event": "engagements", "count": len(rows),
+                                      "outcomes": dict(sorted(outcomes.items()))})
     return [EngagementPublic.of(row) for row in rows]
 
 
@@ -92,9 +106,11 @@ def list_engagements(trial: TrialDep, session: SessionDep, page: PageDep,
 @router.post("/{trial_id}/reports", response_model=ReportPublic,
              status_code=status.HTTP_201_CREATED,
              summary="File a report on a trial of your unit (soldier)")
-def add_report(trial: TrialDep, report_in: ReportCreate, session: SessionDep,
+def add_report(request: Request, trial: TrialDep, report_in: ReportCreate, session: SessionDep,
                user: SoldierUser) -> Report:
-    return service.add_report(session=session, trial=trial, report_in=report_in, by=user)
+    report = service.add_report(session=session, trial=trial, report_in=report_in, by=user)
+    _notify(request, session, trial, {"event": "report"})
+    return report
 
 
 @router.get("/{trial_id}/reports", response_model=list[ReportPublic],
