@@ -2,7 +2,7 @@
 
 `decode_stream(data)` and `decode_tlog(path)` answer `{message name: DataFrame}`, one row per
 valid frame in stream order, columns `time_us` (tlog only: the 8-byte big-endian stamp before
-each frame), `sysid`, `compid`, `seq`, then every field by name with the numpy type of its
+each frame), `sysid`, `compid`, `packet_seq` (the frame's sequence number), then every field by name with the numpy type of its
 MAVLink type; `char[N]` fields as `str` (cut at the first NUL, ASCII, as pymavlink does);
 numeric arrays as `name_0 … name_{N-1}`. `decode()` also answers what was dropped and why
 (`DecodeStats`); `StreamDecoder` decodes a live byte stream in pieces.
@@ -140,8 +140,10 @@ def _message_frame(spec: MessageSpec, buf: np.ndarray, starts: np.ndarray,
     columns: dict[str, np.ndarray] = {}
     if "time_us" in header:
         columns["time_us"] = header["time_us"]
-    for name in ("sysid", "compid", "seq"):
-        columns[name] = header[name].astype(np.uint8)
+    columns["sysid"] = header["sysid"].astype(np.uint8)
+    columns["compid"] = header["compid"].astype(np.uint8)
+    # The frame's sequence number; several messages have a field named `seq` of their own.
+    columns["packet_seq"] = header["seq"].astype(np.uint8)
     for name in spec.fieldnames:
         values = records[name]
         if name in spec.char_fields:

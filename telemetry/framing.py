@@ -31,7 +31,7 @@ def walk(buf: np.ndarray, pos: int, gap: int, crc_extra: np.ndarray, final: bool
     """Find valid frames from `pos`, each `gap` bytes after the previous (8 in a tlog).
 
     Writes frame starts into `starts`; returns (frames, resume position, CRC failures,
-    unknown-id frames). A candidate whose CRC fails consumes one byte only, so the walk
+    plausible unknown-id frames). A candidate whose CRC fails consumes one byte only, so the walk
     resynchronises byte by byte. Not `final`: stops at the first incomplete candidate.
     """
     n = buf.shape[0]
@@ -66,13 +66,12 @@ def walk(buf: np.ndarray, pos: int, gap: int, crc_extra: np.ndarray, final: bool
             break
         extra = crc_extra[msgid] if msgid < crc_extra.shape[0] else -1
         if extra < 0:
-            # No CRC_EXTRA to check an unknown id: skip it only where the next frame lines up.
+            # An unknown id has no CRC_EXTRA to prove it a frame, so it consumes nothing (its
+            # bytes are searched like any others); it counts where the next frame lines up.
             following = end + gap
             if following >= n or buf[following] == STX_V1 or buf[following] == STX_V2:
                 unknown += 1
-                pos = following
-            else:
-                pos += 1
+            pos += 1
             continue
         if _crc_matches(buf, pos + 1, pos + header + length, extra):
             starts[count] = pos
