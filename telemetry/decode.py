@@ -1,11 +1,12 @@
 """Vectorised MAVLink decoding: bytes (or a .tlog) in, one DataFrame per message type out.
 
 `decode_stream(data)` and `decode_tlog(path)` answer `{message name: DataFrame}`, one row per
-valid frame in stream order, columns `time_us` (tlog only: the 8-byte big-endian stamp before
-each frame), `sysid`, `compid`, `packet_seq` (the frame's sequence number), then every field by name with the numpy type of its
-MAVLink type; `char[N]` fields as `str` (cut at the first NUL, ASCII, as pymavlink does);
-numeric arrays as `name_0 … name_{N-1}`. `decode()` also answers what was dropped and why
-(`DecodeStats`); `StreamDecoder` decodes a live byte stream in pieces.
+valid frame in stream order. Columns: `time_us` (tlog only: the 8-byte big-endian stamp before
+each frame), `sysid`, `compid`, `packet_seq` (the frame's sequence number), then every field by
+name with the numpy type of its MAVLink type; `char[N]` fields as `str` (cut at the first NUL,
+ASCII, as pymavlink does); numeric arrays as `name_0 … name_{N-1}`.
+`decode()` also answers what was dropped and why (`DecodeStats`); `StreamDecoder` decodes a
+live byte stream in pieces.
 """
 
 from dataclasses import dataclass, field

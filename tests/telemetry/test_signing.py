@@ -10,7 +10,8 @@ HEARTBEAT = next(s for s in SPECS.values() if s.name == "HEARTBEAT")
 BASE = 400_000_000_000  # 10 µs units since 2015: some time in 2016
 
 
-def signed(seq: int, timestamp: int, *, key: bytes = KEY, link_id: int = 0, sysid: int = 1) -> bytes:
+def signed(seq: int, timestamp: int, *, key: bytes = KEY, link_id: int = 0,
+           sysid: int = 1) -> bytes:
     payload = bytes([0, 0, 0, 0, 2, 3, 81, 4, 3])
     return frame(HEARTBEAT, payload, seq=seq, sysid=sysid, key=key, link_id=link_id,
                  timestamp=timestamp)
