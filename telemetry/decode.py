@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from telemetry.dialect import Dialect, MessageSpec, load_dialect
-from telemetry.framing import MAX_FRAME, SIGNATURE_LEN, STX_V2, gather, walk
+from telemetry.framing import MAX_FRAME, SIGNATURE_LEN, gather, header_fields, walk
 from telemetry.signing import SigningState, keep_signed
 
 TLOG_STAMP = 8
@@ -84,7 +84,7 @@ class StreamDecoder:
         return self._frames(buf, starts[:count])
 
     def _frames(self, buf: np.ndarray, starts: np.ndarray) -> dict[str, pd.DataFrame]:
-        header = _header(buf, starts)
+        header = _header(buf, starts, self.gap)
         if self.signing is not None:
             ends = starts + header["offset"] + header["length"] + 2 + SIGNATURE_LEN
             keep = keep_signed(self.signing, buf, starts, ends, header["signed"],
@@ -93,11 +93,14 @@ class StreamDecoder:
             starts = starts[keep]
             header = {name: column[keep] for name, column in header.items()}
         self.stats.frames += int(starts.shape[0])
-        if self.gap:
-            header["time_us"] = _tlog_stamps(buf, starts)
-        frames = {}
-        for msgid in np.unique(header["msgid"]):
-            rows = np.flatnonzero(header["msgid"] == msgid)
+        frames: dict[str, pd.DataFrame] = {}
+        if not starts.size:
+            return frames
+        order = np.argsort(header["msgid"], kind="stable")  # groups by type, stream order kept
+        grouped = header["msgid"][order]
+        firsts = np.flatnonzero(np.diff(grouped, prepend=-1))
+        for first, rows in zip(firsts, np.split(order, firsts[1:]), strict=True):
+            msgid = grouped[first]
             spec = self.dialect.messages[int(msgid)]
             frames[spec.name] = _message_frame(spec, buf, starts[rows],
                                                {k: v[rows] for k, v in header.items()})
@@ -109,29 +112,14 @@ class StreamDecoder:
             setattr(self.stats, name, getattr(self.signing, name))
 
 
-def _header(buf: np.ndarray, starts: np.ndarray) -> dict[str, np.ndarray]:
-    v2 = buf[starts] == STX_V2
-
-    def at(v1_offset: int, v2_offset: int) -> np.ndarray:
-        return np.where(v2, buf[np.minimum(starts + v2_offset, buf.shape[0] - 1)],
-                        buf[starts + v1_offset])
-
-    msgid_v2 = (buf[starts + 7].astype(np.int64) | buf[starts + 8].astype(np.int64) << 8
-                | buf[starts + 9].astype(np.int64) << 16) if starts.size else starts
-    return {
-        "seq": at(2, 4), "sysid": at(3, 5), "compid": at(4, 6),
-        "msgid": np.where(v2, msgid_v2, buf[starts + 5]).astype(np.int64),
-        "length": buf[starts + 1].astype(np.int64),
-        "offset": np.where(v2, 10, 6).astype(np.int64),
-        "signed": v2 & ((buf[np.minimum(starts + 2, buf.shape[0] - 1)] & 1) == 1),
-    }
-
-
-def _tlog_stamps(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    stamps = np.zeros(starts.shape[0], dtype=np.int64)
-    for byte in range(TLOG_STAMP):  # big-endian: first byte most significant
-        stamps = (stamps << 8) | buf[starts - TLOG_STAMP + byte].astype(np.int64)
-    return stamps
+def _header(buf: np.ndarray, starts: np.ndarray, gap: int) -> dict[str, np.ndarray]:
+    fields = header_fields(buf, starts, gap)
+    names = ("sysid", "compid", "seq", "msgid", "length", "offset")
+    header = {name: fields[index] for index, name in enumerate(names)}
+    header["signed"] = fields[6] == 1
+    if gap:
+        header["time_us"] = fields[7]
+    return header
 
 
 def _message_frame(spec: MessageSpec, buf: np.ndarray, starts: np.ndarray,

@@ -13,15 +13,27 @@ SIGNATURE_LEN = 13
 MAX_FRAME = 10 + 255 + 2 + SIGNATURE_LEN
 
 
+def _crc_table() -> np.ndarray:
+    """CRC-16/MCRF4XX (reflected polynomial 0x8408) one byte at a time, for table lookup."""
+    table = np.zeros(256, dtype=np.uint16)
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+        table[byte] = crc
+    return table
+
+
+CRC_TABLE = _crc_table()
+
+
 @njit(cache=True, nogil=True)
 def _crc_matches(buf: np.ndarray, start: int, end: int, extra: int) -> bool:
-    """CRC-16/MCRF4XX (X.25) over buf[start:end] + CRC_EXTRA, against the two bytes at end."""
+    """X.25 CRC over buf[start:end] + CRC_EXTRA, against the two bytes at end."""
     crc = 0xFFFF
-    for i in range(start, end + 1):
-        byte = buf[i] if i < end else extra
-        tmp = (byte ^ (crc & 0xFF)) & 0xFF
-        tmp = (tmp ^ (tmp << 4)) & 0xFF
-        crc = ((crc >> 8) ^ (tmp << 8) ^ (tmp << 3) ^ (tmp >> 4)) & 0xFFFF
+    for i in range(start, end):
+        crc = (crc >> 8) ^ CRC_TABLE[(crc ^ buf[i]) & 0xFF]
+    crc = (crc >> 8) ^ CRC_TABLE[(crc ^ extra) & 0xFF]
     return crc == (buf[end] | (np.int64(buf[end + 1]) << 8))
 
 
@@ -92,4 +104,32 @@ def gather(buf: np.ndarray, starts: np.ndarray, offsets: np.ndarray, lengths: np
         begin = starts[row] + offsets[row]
         for col in range(min(width, lengths[row])):
             out[row, col] = buf[begin + col]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def header_fields(buf: np.ndarray, starts: np.ndarray, gap: int) -> np.ndarray:
+    """Rows: sysid, compid, seq, msgid, payload length, payload offset, signed, tlog stamp.
+
+    One row per field (not per frame) so that each field is contiguous for the callers.
+    """
+    out = np.zeros((8, starts.shape[0]), dtype=np.int64)
+    for col in range(starts.shape[0]):
+        s = starts[col]
+        v2 = buf[s] == STX_V2
+        out[0, col] = buf[s + 5] if v2 else buf[s + 3]
+        out[1, col] = buf[s + 6] if v2 else buf[s + 4]
+        out[2, col] = buf[s + 4] if v2 else buf[s + 2]
+        if v2:
+            out[3, col] = (np.int64(buf[s + 7]) | (np.int64(buf[s + 8]) << 8)
+                           | (np.int64(buf[s + 9]) << 16))
+        else:
+            out[3, col] = buf[s + 5]
+        out[4, col] = buf[s + 1]
+        out[5, col] = 10 if v2 else 6
+        out[6, col] = (buf[s + 2] & 1) if v2 else 0
+        stamp = np.int64(0)
+        for byte in range(gap):  # the tlog stamp is big-endian
+            stamp = (stamp << 8) | np.int64(buf[s - gap + byte])
+        out[7, col] = stamp
     return out
