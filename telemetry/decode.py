@@ -72,7 +72,9 @@ class StreamDecoder:
     def feed(self, data: bytes | np.ndarray, *, final: bool = False) -> dict[str, pd.DataFrame]:
         piece = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
         buf = np.concatenate((self._tail, piece)) if self._tail.size else piece
-        starts = np.empty(buf.shape[0] // 8 + 1, dtype=np.int64)
+        # a frame takes at least 8 bytes; int32 offsets halve this index below 2 GiB
+        index_type = np.int32 if buf.shape[0] < 2**31 else np.int64
+        starts = np.empty(buf.shape[0] // 8 + 1, dtype=index_type)
         count, resume, crc_failures, unknown = walk(buf, 0, self.gap, self.dialect.crc_extra,
                                                     final, starts)
         self.stats.crc_failures += crc_failures
@@ -113,12 +115,12 @@ class StreamDecoder:
 
 
 def _header(buf: np.ndarray, starts: np.ndarray, gap: int) -> dict[str, np.ndarray]:
-    fields = header_fields(buf, starts, gap)
+    fields, stamps = header_fields(buf, starts, gap)
     names = ("sysid", "compid", "seq", "msgid", "length", "offset")
     header = {name: fields[index] for index, name in enumerate(names)}
     header["signed"] = fields[6] == 1
     if gap:
-        header["time_us"] = fields[7]
+        header["time_us"] = stamps
     return header
 
 

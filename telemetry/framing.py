@@ -108,12 +108,14 @@ def gather(buf: np.ndarray, starts: np.ndarray, offsets: np.ndarray, lengths: np
 
 
 @njit(cache=True, nogil=True)
-def header_fields(buf: np.ndarray, starts: np.ndarray, gap: int) -> np.ndarray:
-    """Rows: sysid, compid, seq, msgid, payload length, payload offset, signed, tlog stamp.
+def header_fields(buf: np.ndarray, starts: np.ndarray,
+                  gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows: sysid, compid, seq, msgid, payload length, payload offset, signed; and tlog stamps.
 
     One row per field (not per frame) so that each field is contiguous for the callers.
     """
-    out = np.zeros((8, starts.shape[0]), dtype=np.int64)
+    out = np.zeros((7, starts.shape[0]), dtype=np.int32)
+    stamps = np.zeros(starts.shape[0] if gap else 0, dtype=np.int64)
     for col in range(starts.shape[0]):
         s = starts[col]
         v2 = buf[s] == STX_V2
@@ -121,15 +123,16 @@ def header_fields(buf: np.ndarray, starts: np.ndarray, gap: int) -> np.ndarray:
         out[1, col] = buf[s + 6] if v2 else buf[s + 4]
         out[2, col] = buf[s + 4] if v2 else buf[s + 2]
         if v2:
-            out[3, col] = (np.int64(buf[s + 7]) | (np.int64(buf[s + 8]) << 8)
-                           | (np.int64(buf[s + 9]) << 16))
+            out[3, col] = (np.int32(buf[s + 7]) | (np.int32(buf[s + 8]) << 8)
+                           | (np.int32(buf[s + 9]) << 16))
         else:
             out[3, col] = buf[s + 5]
         out[4, col] = buf[s + 1]
         out[5, col] = 10 if v2 else 6
         out[6, col] = (buf[s + 2] & 1) if v2 else 0
-        stamp = np.int64(0)
-        for byte in range(gap):  # the tlog stamp is big-endian
-            stamp = (stamp << 8) | np.int64(buf[s - gap + byte])
-        out[7, col] = stamp
-    return out
+        if gap:
+            stamp = np.int64(0)
+            for byte in range(gap):  # the tlog stamp is big-endian
+                stamp = (stamp << 8) | np.int64(buf[s - gap + byte])
+            stamps[col] = stamp
+    return out, stamps
