@@ -1,0 +1,72 @@
+"""Scenarios: small TOML files (raid, geometry, weather, jamming), loadable by name or path."""
+
+import tomllib
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from simulators.threats import ScenarioError, Threat, threat
+
+LIBRARY = files("simulators") / "scenarios"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    threat: Threat
+    raid_size: int
+    spacing_s: float  # between arrivals at the start range
+    start_range_m: float
+    wind_mps: float = 0.0  # headwind for outbound interceptors
+    jamming: float = 0.0  # probability an interceptor's link is lost on a shot
+    description: str = ""
+
+
+def list_scenarios() -> list[str]:
+    return sorted(entry.name.removesuffix(".toml") for entry in LIBRARY.iterdir()
+                  if entry.name.endswith(".toml"))
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A library scenario by name, or a user's own TOML file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.exists():
+        text = path.read_text()
+    elif str(name_or_path) in list_scenarios():
+        text = (LIBRARY / f"{name_or_path}.toml").read_text()
+    else:
+        raise ScenarioError(f"scenario: no scenario {str(name_or_path)!r}; known: "
+                            f"{', '.join(list_scenarios())}")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"scenario: not valid TOML: {error}") from error
+    return parse_scenario(data, default_name=path.stem)
+
+
+def parse_scenario(data: dict[str, object], *, default_name: str = "custom") -> Scenario:
+    known = {"name", "threat", "raid_size", "spacing_s", "start_range_m", "wind_mps",
+             "jamming", "description"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown scenario field")
+    try:
+        scenario = Scenario(
+            name=str(data.get("name", default_name)), threat=threat(str(data["threat"])),
+            raid_size=int(data["raid_size"]),  # type: ignore[call-overload]
+            spacing_s=float(data["spacing_s"]),  # type: ignore[arg-type]
+            start_range_m=float(data["start_range_m"]),  # type: ignore[arg-type]
+            wind_mps=float(data.get("wind_mps", 0.0)),  # type: ignore[arg-type]
+            jamming=float(data.get("jamming", 0.0)),  # type: ignore[arg-type]
+            description=str(data.get("description", "")))
+    except KeyError as missing:
+        raise ScenarioError(f"{missing.args[0]}: missing from the scenario") from None
+    except (TypeError, ValueError) as error:
+        raise ScenarioError(f"scenario: {error}") from error
+    if not 1 <= scenario.raid_size <= 10_000:
+        raise ScenarioError("raid_size: between 1 and 10000")
+    if scenario.spacing_s < 0 or scenario.start_range_m <= 0 or scenario.wind_mps < 0:
+        raise ScenarioError("spacing_s, start_range_m, wind_mps: must not be negative")
+    if not 0 <= scenario.jamming <= 1:
+        raise ScenarioError("jamming: a probability must lie between 0 and 1")
+    return scenario
