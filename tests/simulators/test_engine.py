@@ -1,0 +1,128 @@
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sandbox.scoring import score
+from simulators.engine import simulate
+from simulators.reference import simulate_reference
+from simulators.scenario import Scenario, list_scenarios, load_scenario
+from simulators.threats import BASELINES, THREATS, Defender, ScenarioError, Threat
+
+SLOW_DRONE = Threat("test_drone", speed_mps=50.0, cost_cents=3_500_000)
+
+
+def scenario(**overrides) -> Scenario:
+    values = {"name": "test", "threat": SLOW_DRONE, "raid_size": 1, "spacing_s": 0.0,
+              "start_range_m": 10_000.0}
+    return Scenario(**{**values, **overrides})
+
+
+def perfect(**overrides) -> Defender:
+    values = {"name": "perfect", "speed_mps": 150.0, "endurance_s": 1_000.0,
+              "lethal_radius_m": 5.0, "p_kill": 1.0, "magazine": 1_000, "p_detect": 1.0,
+              "detection_range_m": 20_000.0, "track_latency_s": 0.0, "max_shots": 1,
+              "unit_cost_cents": 400_000}
+    return Defender(**{**values, **overrides})
+
+
+def test_head_on_time_to_intercept_is_distance_over_closing_speed() -> None:
+    result = simulate(scenario(), perfect(), runs=3, seed=1)
+    # detected at 0 s at 10 km; closing at 150 + 50 m/s
+    assert result["outcome"].tolist() == ["intercept"] * 3
+    assert result["time_to_intercept_s"].tolist() == pytest.approx([10_000 / 200] * 3)
+
+
+def test_wind_and_pursuit_slow_the_interceptor() -> None:
+    headwind = simulate(scenario(wind_mps=50.0), perfect(), runs=1, seed=1)
+    assert headwind["time_to_intercept_s"][0] == pytest.approx(10_000 / 150)
+    pursuit = simulate(scenario(), perfect(guidance="pure_pursuit"), runs=1, seed=1)
+    assert pursuit["time_to_intercept_s"][0] == pytest.approx(10_000 / 200 * 1.25)
+
+
+def test_perfect_interceptor_scores_its_kill_probability() -> None:
+    runs = 20_000
+    result = simulate(scenario(), perfect(p_kill=0.7), runs=runs, seed=7)
+    pk = (result["outcome"] == "intercept").mean()
+    tolerance = 4 * np.sqrt(0.7 * 0.3 / runs)  # four binomial standard deviations
+    assert abs(pk - 0.7) < tolerance
+
+
+def test_magazine_exhaustion_produces_leakers() -> None:
+    result = simulate(scenario(raid_size=5, spacing_s=1.0), perfect(magazine=3), runs=10, seed=2)
+    by_threat = result.groupby("threat_index")["outcome"].agg(lambda s: set(s))
+    assert [by_threat[i] for i in range(5)] == [{"intercept"}] * 3 + [{"miss"}] * 2
+    assert result.groupby("run")["interceptors_used"].sum().tolist() == [3] * 10
+
+
+def test_late_detection_lets_the_threat_through() -> None:
+    result = simulate(scenario(), perfect(p_detect=1.0, track_latency_s=500.0), runs=5, seed=1)
+    assert set(result["outcome"]) == {"miss"}
+    assert result["interceptors_used"].sum() == 0
+
+
+def test_jamming_lowers_pk_and_total_jamming_aborts() -> None:
+    clear = simulate(scenario(), perfect(p_kill=0.8), runs=4_000, seed=3)
+    jammed = simulate(scenario(jamming=0.5), perfect(p_kill=0.8), runs=4_000, seed=3)
+    assert (jammed["outcome"] == "intercept").mean() < (clear["outcome"] == "intercept").mean() - 0.3
+    total = simulate(scenario(jamming=1.0), perfect(), runs=10, seed=3)
+    assert set(total["outcome"]) == {"abort"}
+
+
+def test_same_seed_same_result_other_seed_other_result() -> None:
+    sc = load_scenario("shahed_raid")
+    first = simulate(sc, BASELINES["interceptor_drone"], runs=300, seed=11)
+    pd.testing.assert_frame_equal(first, simulate(sc, BASELINES["interceptor_drone"], runs=300,
+                                                  seed=11))
+    assert not first.equals(simulate(sc, BASELINES["interceptor_drone"], runs=300, seed=12))
+
+
+@pytest.mark.parametrize("name", list_scenarios())
+def test_vectorised_engine_equals_the_plain_loop_on_the_same_draws(name: str) -> None:
+    sc = load_scenario(name)
+    for defender in BASELINES.values():
+        salvo = dataclasses.replace(defender, salvo=2, max_shots=3)
+        for d in (defender, salvo):
+            pd.testing.assert_frame_equal(simulate(sc, d, runs=40, seed=5),
+                                          simulate_reference(sc, d, runs=40, seed=5),
+                                          check_dtype=False)
+
+
+def test_simulated_cost_per_intercept_follows_the_scoring_formula() -> None:
+    result = simulate(load_scenario("shahed_raid"), BASELINES["patriot_pac3"], runs=200, seed=1)
+    frame = result.assign(trial_kind="simulation", unit_cost_cents=300_000_000)
+    scored = score(frame)
+    intercepts = int((result["outcome"] == "intercept").sum())
+    spent = int(result["interceptors_used"].sum()) * 300_000_000
+    assert scored.intercepts == intercepts
+    assert float(scored.cost_per_intercept_eur) == pytest.approx(spent / intercepts / 100, abs=0.01)
+    assert scored.cost_exchange_ratio > 85  # the Patriot-vs-Shahed economics, at least
+
+
+def test_interceptor_drones_down_over_70_percent_of_shaheds() -> None:
+    result = simulate(load_scenario("shahed_raid"), BASELINES["interceptor_drone"], runs=2_000,
+                      seed=1)
+    assert (result["outcome"] == "intercept").mean() > 0.70
+    assert result["interceptors_used"].dtype == np.int64
+    assert result["threat_cost_cents"].unique().tolist() == [THREATS["shahed_136"].cost_cents]
+
+
+def test_large_runs_are_processed_in_chunks_with_progress() -> None:
+    seen = []
+    result = simulate(load_scenario("fpv_swarm"), BASELINES["gun_35mm"], runs=30_000, seed=1,
+                      progress=lambda done, total: seen.append((done, total)))
+    assert len(result) == 30_000 * 20
+    assert len(seen) > 1 and seen[-1] == (30_000, 30_000)
+
+
+@pytest.mark.parametrize("field, value", [("speed_mps", -1.0), ("p_kill", 1.5),
+                                          ("guidance", "telepathy"), ("magazine", 0)])
+def test_impossible_defender_parameters_are_refused(field: str, value: object) -> None:
+    with pytest.raises(ScenarioError, match=field):
+        perfect(**{field: value})
+
+
+def test_runs_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="runs"):
+        simulate(scenario(), perfect(), runs=0, seed=1)
