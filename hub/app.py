@@ -22,6 +22,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.secret = settings.secret()
     app.state.login_throttle = LoginThrottle()
     app.state.feed = Feed()
+    app.state.simulations = {}
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     errors.install(app)

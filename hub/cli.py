@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -16,10 +17,14 @@ from hub import demo as demo_data
 from hub.app import create_app
 from hub.db import make_engine, upgrade
 from hub.settings import Settings
+from hub.simulation import MAX_RUNS, run_simulation, scenario_named
 from sandbox import accounts, audit, service
 from sandbox.audit import Actor
-from sandbox.errors import DomainError
-from sandbox.models import OrganisationCreate, OrgKind, Role, UserCreate
+from sandbox.errors import DomainError, Invalid
+from sandbox.models import OrganisationCreate, OrgKind, Role, UserCreate, Version
+from sandbox.scoring import Score, score
+from simulators.engine import simulate
+from simulators.threats import BASELINES
 
 app = typer.Typer(help="Soldiers Lab hub: registry, telemetry and scoring.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -109,6 +114,57 @@ def audit_verify() -> None:
     console.print(f"audit chain intact: {check.entries} entries")
 
 
+@app.command("simulate")
+def simulate_command(
+        version: Annotated[int, typer.Option(help="registry version id")],
+        scenario: Annotated[str, typer.Option(help="library scenario name or a .toml file")],
+        runs: Annotated[int, typer.Option(min=1, max=MAX_RUNS)] = 1000,
+        seed: Annotated[int, typer.Option(min=0)] = 1) -> None:
+    """Trial a version in simulation: records a trial of kind simulation, prints its score
+    beside the baselines flown through the same scenario."""
+    with _session() as session:
+        try:
+            found = session.get(Version, version)
+            if found is None:
+                raise Invalid(f"version: no version {version}")
+            chosen = scenario_named(scenario, allow_files=True)
+            with Progress(console=console) as bar:
+                task = bar.add_task(f"simulating {chosen.name}", total=runs)
+                trial = run_simulation(
+                    session=session, version=found, scenario=chosen, runs=runs, seed=seed,
+                    by=None, progress=lambda done, _total: bar.update(task, completed=done))
+            own = service.version_score(session=session, version=found)
+        except DomainError as error:
+            raise _fail(error) from error
+        console.print(f"recorded trial {trial.id} ({chosen.name}, {runs} runs, seed {seed})")
+        table = _score_table(f"Scenario {chosen.name} (baselines' USD taken as EUR)")
+        _score_row(table, f"version {found.version} (all its simulations)",
+                   own.by_trial_kind["simulation"])
+        for name, baseline in BASELINES.items():
+            frame = simulate(chosen, baseline, runs=min(runs, 2000), seed=seed)
+            _score_row(table, f"baseline {name}", score(frame.assign(
+                trial_kind="simulation", unit_cost_cents=baseline.unit_cost_cents)))
+        console.print(table)
+
+
+def _score_table(title: str) -> Table:
+    table = Table(title=title)
+    for column in ("defender", "engagements", "Pk [95% CI]", "cost/intercept EUR",
+                   "cost-exchange"):
+        table.add_column(column)
+    return table
+
+
+def _score_row(table: Table, label: str, result: Score) -> None:
+    table.add_row(label, str(result.engagements),
+                  f"{result.pk:.2f} [{result.pk_low:.2f}–{result.pk_high:.2f}]"
+                  if result.pk is not None else "–",
+                  f"{result.cost_per_intercept_eur:,.0f}"
+                  if result.cost_per_intercept_eur is not None else "–",
+                  f"{result.cost_exchange_ratio:.2f}"
+                  if result.cost_exchange_ratio is not None else "–")
+
+
 @app.command()
 def serve(host: Annotated[str | None, typer.Option()] = None,
           port: Annotated[int | None, typer.Option()] = None) -> None:
@@ -141,18 +197,11 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
 
 def _print_leaderboard(session: Session) -> None:
     reviewer = demo_data.reviewer(session)
-    table = Table(title="Cost-per-intercept leaderboard (all trials; baselines' USD figures "
-                        "taken as EUR equivalents)")
-    for column in ("prototype", "version", "unit cost EUR", "engagements", "Pk [95% CI]",
-                   "cost/intercept EUR", "cost-exchange"):
-        table.add_column(column)
+    table = _score_table("Cost-per-intercept leaderboard (all trials; baselines' USD figures "
+                         "taken as EUR equivalents)")
     for row in service.leaderboard(session=session, by=reviewer):
-        s = row.score.overall
-        table.add_row(
-            row.prototype.name, row.version.version, f"{row.version.unit_cost_cents / 100:,.0f}",
-            str(s.engagements), f"{s.pk:.2f} [{s.pk_low:.2f}–{s.pk_high:.2f}]" if s.pk is not None
-            else "–", f"{s.cost_per_intercept_eur:,.0f}" if s.cost_per_intercept_eur else "–",
-            f"{s.cost_exchange_ratio:.2f}" if s.cost_exchange_ratio is not None else "–")
+        _score_row(table, f"{row.prototype.name} {row.version.version} "
+                          f"({row.version.unit_cost_cents // 100:,} EUR)", row.score.overall)
     console.print(table)
 
 

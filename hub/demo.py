@@ -1,4 +1,5 @@
-"""The demo data set: companies, units, prototypes with versions, trials and engagements.
+"""The demo data set: companies, units, prototypes with versions, and trials whose engagements
+all come from the engagement simulator.
 
 Baseline figures come from the source documents in US dollars and are used here as EUR
 equivalents: a Patriot interceptor costs over $3M and is fired at drones costing about $35k
@@ -9,15 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import numpy as np
 from sqlmodel import Session, select
 
+from hub.simulation import defender_for
 from sandbox import accounts, service
 from sandbox.models import (
-    EngagementCreate,
     OrganisationCreate,
     OrgKind,
-    Outcome,
+    Prototype,
     PrototypeCreate,
     PrototypeKind,
     Role,
@@ -27,9 +27,10 @@ from sandbox.models import (
     UserCreate,
     VersionCreate,
 )
+from simulators.engine import simulate
+from simulators.scenario import load_scenario
 
 DEMO_MARKER = "Task Force Drones"
-SHAHED_COST_EUR = Decimal(35_000)
 
 
 @dataclass(frozen=True)
@@ -40,24 +41,30 @@ class DemoVersion:
     version: str
     unit_cost_eur: int
     reusable: bool
-    pk: float
-    operating_cost_eur: int = 0
+    parameters: dict[str, object]
 
 
 VERSIONS = (
     DemoVersion("Reference baselines", "Patriot-class SAM", PrototypeKind.baseline, "1.0.0",
-                3_000_000, False, 0.9),
+                3_000_000, False, {"base": "patriot_pac3"}),
     DemoVersion("Reference baselines", "Gun system (35 mm)", PrototypeKind.baseline, "1.0.0",
-                1_200, True, 0.45, operating_cost_eur=2_000),
+                0, True, {"base": "gun_35mm"}),
     DemoVersion("Reference baselines", "Interceptor drone (fielded)", PrototypeKind.baseline,
-                "1.0.0", 4_000, False, 0.72),
+                "1.0.0", 4_000, False, {"base": "interceptor_drone"}),
     DemoVersion("Skyfence Dynamics", "Hornet interceptor", PrototypeKind.interceptor_drone,
-                "1.0.0", 5_000, False, 0.6),
+                "1.0.0", 5_000, False, {"speed_mps": 70, "p_kill": 0.6}),
     DemoVersion("Skyfence Dynamics", "Hornet interceptor", PrototypeKind.interceptor_drone,
-                "1.1.0", 4_500, False, 0.78),
+                "1.1.0", 4_500, False, {"speed_mps": 85, "p_kill": 0.8}),
     DemoVersion("Kestrel Robotics", "Falcon reusable interceptor", PrototypeKind.interceptor_drone,
-                "2.0.0", 12_000, True, 0.66, operating_cost_eur=150),
+                "2.0.0", 12_000, True, {"speed_mps": 90, "p_kill": 0.66,
+                                        "operating_cost_cents": 15_000}),
 )
+
+# (trial kind, who logs it, scenario, runs): the field and simulator trials are simulated too,
+# standing in for what soldiers would log.
+TRIALS = ((TrialKind.simulation, None, "shahed_raid", 40),
+          (TrialKind.simulator, "soldier-alpha", "shahed_raid", 3),
+          (TrialKind.field, "soldier-bravo", "fpv_swarm", 1))
 
 ACCOUNTS = (  # (name, role, organisation, password) — development demo only
     ("admin", Role.admin, None, "demo-admin-pass"),
@@ -98,8 +105,7 @@ def _load(session: Session) -> None:
         name=name, role=role, password=password,
         organisation_id=orgs[org].id if org else None))
         for name, role, org, password in ACCOUNTS}
-    rng = np.random.default_rng(2026)
-    prototypes = {}
+    prototypes: dict[str, Prototype] = {}
     start = datetime(2026, 10, 5, 8, tzinfo=UTC)
     for index, spec in enumerate(VERSIONS):
         owner = User(role=Role.engineer, organisation_id=orgs[spec.company].id, name="loader",
@@ -108,30 +114,24 @@ def _load(session: Session) -> None:
             prototypes[spec.prototype] = service.create_prototype(
                 session=session, by=owner, prototype_in=PrototypeCreate(
                     name=spec.prototype, kind=spec.kind))
+        prototype = prototypes[spec.prototype]
         version = service.create_version(
-            session=session, prototype=prototypes[spec.prototype], by=owner,
+            session=session, prototype=prototype, by=owner,
             version_in=VersionCreate(version=spec.version, reusable=spec.reusable,
-                                     unit_cost_eur=Decimal(spec.unit_cost_eur)))
-        for trial_index, (kind, soldier) in enumerate(
-                ((TrialKind.simulation, None), (TrialKind.simulator, "soldier-alpha"),
-                 (TrialKind.field, "soldier-bravo"))):
+                                     unit_cost_eur=Decimal(spec.unit_cost_eur),
+                                     parameters=spec.parameters))
+        defender = defender_for(version, prototype)
+        for number, (kind, soldier, scenario_name, runs) in enumerate(TRIALS):
+            scenario = load_scenario(scenario_name)
             by = users[soldier] if soldier else users["reviewer"]
-            trial = service.create_trial(session=session, by=by, trial_in=TrialCreate(
-                version_id=version.id or 0, kind=kind, scenario="shahed_raid",
-                simulator="VBS4" if kind == TrialKind.simulator else None,
-                started_at=start + timedelta(days=index * 3 + trial_index),
-                lat=50.45 + rng.normal(0, 0.2) if kind == TrialKind.field else None,
-                lon=30.52 + rng.normal(0, 0.2) if kind == TrialKind.field else None))
-            service.add_engagements(session=session, trial=trial,
-                                    engagements_in=_engagements(spec, rng, 40 if kind ==
-                                                                TrialKind.simulation else 12))
-
-
-def _engagements(spec: DemoVersion, rng: np.random.Generator, n: int) -> list[EngagementCreate]:
-    hits = rng.random(n) < spec.pk
-    return [EngagementCreate(
-        threat_kind="shahed_136", threat_cost_eur=SHAHED_COST_EUR,
-        interceptors_used=1, outcome=Outcome.intercept if hit else Outcome.miss,
-        time_to_intercept_s=round(float(rng.uniform(20, 90)), 1) if hit else None,
-        operating_cost_eur=Decimal(spec.operating_cost_eur) if spec.operating_cost_eur else None)
-        for hit in hits]
+            when = start + timedelta(days=index * 3 + number)
+            field = kind == TrialKind.field
+            service.record_trial_with_engagements(
+                session=session, by=by, unit_id=by.organisation_id if soldier else None,
+                engagements=simulate(scenario, defender, runs=runs, seed=index * 10 + number),
+                trial_in=TrialCreate(
+                    version_id=version.id or 0, kind=kind, scenario=scenario.name,
+                    simulator="VBS4" if kind == TrialKind.simulator else None,
+                    started_at=when, ended_at=when + timedelta(hours=2),
+                    lat=50.45 + 0.01 * index if field else None,
+                    lon=30.52 - 0.01 * index if field else None))

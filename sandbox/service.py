@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import ColumnElement, exists, func
+from sqlalchemy import ColumnElement, exists, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from sandbox import access
+from sandbox import access, audit
 from sandbox.errors import Conflict, Invalid, NotFound
 from sandbox.models import (
     Engagement,
@@ -221,6 +221,33 @@ def add_engagements(*, session: Session, trial: Trial,
     for row in rows:
         session.refresh(row)
     return rows
+
+
+def record_trial_with_engagements(*, session: Session, trial_in: TrialCreate,
+                                  engagements: pd.DataFrame, by: User | None,
+                                  unit_id: int | None = None) -> Trial:
+    """A trial and its (possibly many) engagements in one transaction, e.g. from a simulator.
+
+    `engagements` has the columns of `Engagement` with money in integer cents.
+    """
+    trial = Trial.model_validate(trial_in, update={"created_by_id": by.id if by else None,
+                                                   "unit_id": unit_id})
+    session.add(trial)
+    session.flush()
+    columns = ["threat_kind", "threat_cost_cents", "interceptors_used", "outcome",
+               "time_to_intercept_s", "operating_cost_cents"]
+    rows = engagements[columns].astype(object).where(engagements[columns].notna(), None)
+    records = [{**row, "trial_id": trial.id, "created_at": trial.created_at}
+               for row in rows.to_dict(orient="records")]
+    if records:
+        # Core insert: a row object per engagement would cost seconds for a large simulation.
+        session.execute(insert(Engagement), records)
+        if "actor" in session.info:
+            audit.append(session, actor=session.info["actor"], action="create engagement",
+                         target=f"trial:{trial.id} ({len(records)} rows)")
+    session.commit()
+    session.refresh(trial)
+    return trial
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,20 @@
 
 from fastapi import APIRouter
 
-from hub.api import audit, auth, keys, organisations, prototypes, scores, trials, users, versions
+from hub.api import (
+    audit,
+    auth,
+    keys,
+    organisations,
+    prototypes,
+    scores,
+    simulations,
+    trials,
+    users,
+    versions,
+)
 
 router = APIRouter(prefix="/api/v1")
-for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys):
+for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
+               simulations):
     router.include_router(module.router)

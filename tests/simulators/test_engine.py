@@ -65,7 +65,8 @@ def test_late_detection_lets_the_threat_through() -> None:
 def test_jamming_lowers_pk_and_total_jamming_aborts() -> None:
     clear = simulate(scenario(), perfect(p_kill=0.8), runs=4_000, seed=3)
     jammed = simulate(scenario(jamming=0.5), perfect(p_kill=0.8), runs=4_000, seed=3)
-    assert (jammed["outcome"] == "intercept").mean() < (clear["outcome"] == "intercept").mean() - 0.3
+    jammed_pk, clear_pk = ((r["outcome"] == "intercept").mean() for r in (jammed, clear))
+    assert jammed_pk < clear_pk - 0.3
     total = simulate(scenario(jamming=1.0), perfect(), runs=10, seed=3)
     assert set(total["outcome"]) == {"abort"}
 

@@ -1,0 +1,100 @@
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from hub.cli import app as cli
+from sandbox.models import Engagement, Role, Trial
+from tests.conftest import auth
+from tests.factories import new_prototype, new_version
+
+
+@pytest.fixture
+def owned(client, make_user):
+    engineer = make_user(Role.engineer)
+    version = new_version(client, engineer, new_prototype(client, engineer)["id"],
+                          parameters={"speed_mps": 90, "p_kill": 0.8})
+    return engineer, version
+
+
+def test_engineer_trials_own_version_in_simulation(client, owned, session) -> None:
+    engineer, version = owned
+    started = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
+                          json={"scenario": "shahed_raid", "runs": 50, "seed": 4})
+    assert started.status_code == 202
+    job = client.get(f"/api/v1/simulations/{started.json()['id']}", headers=auth(engineer)).json()
+    assert (job["status"], job["done_runs"], job["total_runs"]) == ("done", 50, 50)
+    trial = session.get(Trial, job["trial_id"])
+    assert (trial.kind, trial.scenario, trial.unit_id) == ("simulation", "shahed_raid", None)
+    engagements = session.exec(select(Engagement).where(Engagement.trial_id == trial.id)).all()
+    assert len(engagements) == 50 * 12
+    assert {e.threat_kind for e in engagements} == {"shahed_136"}
+    score = client.get(f"/api/v1/versions/{version['id']}/score", headers=auth(engineer)).json()
+    assert score["by_trial_kind"]["simulation"]["engagements"] == 600
+    locked = client.get(f"/api/v1/versions/{version['id']}", headers=auth(engineer)).json()
+    assert locked["locked"] is True
+
+
+def test_same_seed_gives_the_same_engagements(client, owned, session) -> None:
+    engineer, version = owned
+    outcomes = []
+    for _ in range(2):
+        job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
+                          json={"scenario": "fpv_swarm", "runs": 5, "seed": 9}).json()
+        trial_id = client.get(f"/api/v1/simulations/{job['id']}",
+                              headers=auth(engineer)).json()["trial_id"]
+        rows = session.exec(select(Engagement).where(Engagement.trial_id == trial_id)
+                            .order_by(Engagement.id)).all()
+        outcomes.append([(r.outcome, r.interceptors_used) for r in rows])
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("body, field", [({"scenario": "no_such"}, "scenario"),
+                                         ({"scenario": "../etc/passwd"}, "scenario"),
+                                         ({"scenario": "shahed_raid", "runs": 10**6}, "runs"),
+                                         ({"scenario": "shahed_raid", "seed": -1}, "seed")])
+def test_bad_simulation_requests_record_nothing(client, owned, session, body, field) -> None:
+    engineer, version = owned
+    response = client.post(f"/api/v1/versions/{version['id']}/simulations",
+                           headers=auth(engineer), json=body)
+    assert response.status_code == 422
+    assert field in response.text
+    assert session.exec(select(Trial)).all() == []
+
+
+def test_impossible_version_parameters_fail_the_job_clearly(client, make_user, session) -> None:
+    engineer = make_user(Role.engineer)
+    version = new_version(client, engineer, new_prototype(client, engineer)["id"],
+                          parameters={"p_kill": 3})
+    job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
+                      json={"scenario": "shahed_raid", "runs": 2}).json()
+    status = client.get(f"/api/v1/simulations/{job['id']}", headers=auth(engineer)).json()
+    assert status["status"] == "failed"
+    assert "p_kill" in status["error"]
+    assert session.exec(select(Trial)).all() == []
+
+
+def test_others_cannot_simulate_or_watch(client, owned, make_user) -> None:
+    engineer, version = owned
+    stranger = make_user(Role.engineer)
+    path = f"/api/v1/versions/{version['id']}/simulations"
+    body = {"scenario": "shahed_raid", "runs": 1}
+    assert client.post(path, headers=auth(stranger), json=body).status_code == 404
+    assert client.post(path, headers=auth(make_user(Role.soldier)), json=body).status_code == 403
+    job = client.post(path, headers=auth(engineer), json=body).json()
+    assert client.get(f"/api/v1/simulations/{job['id']}",
+                      headers=auth(stranger)).status_code == 404
+    assert client.get(f"/api/v1/simulations/{job['id']}",
+                      headers=auth(make_user(Role.reviewer))).status_code == 200
+
+
+def test_cli_simulate_records_a_trial_and_compares_baselines(owned, session, monkeypatch,
+                                                            settings) -> None:
+    _engineer, version = owned
+    monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
+    result = CliRunner().invoke(cli, ["simulate", "--version", str(version["id"]),
+                                      "--scenario", "recon_probe", "--runs", "20"])
+    assert result.exit_code == 0, result.output
+    assert "baseline patriot_pac3" in result.output
+    [trial] = session.exec(select(Trial)).all()
+    assert trial.scenario == "recon_probe"
+    assert "20 runs" in trial.notes
