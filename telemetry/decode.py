@@ -31,6 +31,7 @@ class DecodeStats:
     bad_signature: int = 0
     replayed: int = 0
     too_old: int = 0
+    sequence_gaps: int = 0  # frames the link lost, from each sender's packet_seq
 
 
 @dataclass
@@ -68,6 +69,7 @@ class StreamDecoder:
         self.gap = TLOG_STAMP if tlog else 0
         self.stats = DecodeStats()
         self._tail = np.zeros(0, dtype=np.uint8)
+        self._last_seq: dict[int, int] = {}
 
     def feed(self, data: bytes | np.ndarray, *, final: bool = False) -> dict[str, pd.DataFrame]:
         piece = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
@@ -95,6 +97,7 @@ class StreamDecoder:
             starts = starts[keep]
             header = {name: column[keep] for name, column in header.items()}
         self.stats.frames += int(starts.shape[0])
+        self._count_gaps(header)
         frames: dict[str, pd.DataFrame] = {}
         if not starts.size:
             return frames
@@ -107,6 +110,17 @@ class StreamDecoder:
             frames[spec.name] = _message_frame(spec, buf, starts[rows],
                                                {k: v[rows] for k, v in header.items()})
         return frames
+
+    def _count_gaps(self, header: dict[str, np.ndarray]) -> None:
+        """Link loss: missing packet_seq numbers per (sysid, compid), across pieces."""
+        senders = header["sysid"] * 256 + header["compid"]
+        for sender in np.unique(senders):
+            seqs = header["seq"][senders == sender]
+            previous = self._last_seq.get(int(sender))
+            if previous is not None:
+                seqs = np.concatenate(([previous], seqs))
+            self.stats.sequence_gaps += int(((np.diff(seqs) - 1) % 256).sum())
+            self._last_seq[int(sender)] = int(seqs[-1])
 
     def _count_signing(self) -> None:
         assert self.signing is not None
