@@ -3,6 +3,7 @@
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hub import demo as demo_data
+from hub.api.feedback import render
 from hub.app import create_app
 from hub.db import make_engine, upgrade
 from hub.settings import Settings
@@ -21,7 +23,8 @@ from hub.simulation import MAX_RUNS, run_simulation, scenario_named
 from sandbox import accounts, audit, service
 from sandbox.audit import Actor
 from sandbox.errors import DomainError, Invalid
-from sandbox.models import OrganisationCreate, OrgKind, Role, UserCreate, Version
+from sandbox.feedback import feedback_export
+from sandbox.models import OrganisationCreate, OrgKind, Prototype, Role, UserCreate, Version
 from sandbox.scoring import Score, score
 from simulators.engine import simulate
 from simulators.threats import BASELINES
@@ -31,10 +34,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+export_app = typer.Typer(help="Exports.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")
 
 console = Console(width=140) if not Console().is_terminal else Console()
 
@@ -163,6 +168,30 @@ def _score_row(table: Table, label: str, result: Score) -> None:
                   if result.cost_per_intercept_eur is not None else "–",
                   f"{result.cost_exchange_ratio:.2f}"
                   if result.cost_exchange_ratio is not None else "–")
+
+
+@export_app.command("feedback")
+def export_feedback(
+        prototype: Annotated[int, typer.Option(help="prototype id")],
+        out: Annotated[Path, typer.Option(help="file to write")],
+        fmt: Annotated[str, typer.Option("--format", help="json, csv or parquet")] = "csv",
+        part: Annotated[str, typer.Option(help="engagements or reports")] = "engagements",
+) -> None:
+    """Write a prototype's anonymised feedback, as engineers receive it."""
+    if fmt not in ("json", "csv", "parquet") or part not in ("engagements", "reports"):
+        raise _fail(ValueError("--format: json, csv or parquet; --part: engagements or reports"))
+    settings = Settings()
+    with _session() as session:
+        found = session.get(Prototype, prototype)
+        if found is None:
+            raise _fail(ValueError(f"prototype: no prototype {prototype}"))
+        export = feedback_export(session=session, prototype=found,
+                                 master_secret=settings.secret().encode(),
+                                 k=settings.k_anonymity, l=settings.l_diversity)
+    out.write_bytes(render(export, fmt, part).body)
+    console.print(f"wrote {out}: {len(export.engagements)} engagements, "
+                  f"{len(export.reports)} reports "
+                  f"({export.engagement_suppression.suppressed_rows} engagements suppressed)")
 
 
 @app.command()

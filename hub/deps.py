@@ -87,6 +87,7 @@ TrialWriter = Annotated[User, Depends(require(Role.soldier, Role.reviewer))]
 TrialReader = Annotated[User, Depends(require(Role.soldier, Role.reviewer, Role.admin))]
 ReviewerUser = Annotated[User, Depends(require(Role.reviewer, Role.admin))]
 SimulationUser = Annotated[User, Depends(require(Role.engineer, Role.reviewer, Role.admin))]
+FeedbackUser = Annotated[User, Depends(require(Role.engineer, Role.reviewer, Role.admin))]
 KeyIssuer = Annotated[User, Depends(require(Role.soldier, Role.reviewer, Role.admin))]
 
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from hub.api import (
     audit,
     auth,
+    feedback,
     keys,
     organisations,
     prototypes,
@@ -17,5 +18,5 @@ from hub.api import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
-               simulations):
+               simulations, feedback):
     router.include_router(module.router)
