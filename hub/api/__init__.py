@@ -11,6 +11,7 @@ from hub.api import (
     prototypes,
     scores,
     simulations,
+    telemetry,
     trials,
     users,
     versions,
@@ -18,5 +19,5 @@ from hub.api import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
-               simulations, feedback):
+               simulations, feedback, telemetry):
     router.include_router(module.router)

@@ -1,0 +1,169 @@
+"""Telemetry sessions of a trial: open one for a device, upload a .tlog, read messages.
+
+Raw positions leave only to reviewers and admins; soldiers of the unit and the owning company's
+engineers get the allow-listed fields with positions as metres from the trial's secret origin.
+"""
+
+import io
+import re
+import tempfile
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from hub.api.feedback import _records
+from hub.deps import AnyUser, SessionDep, SettingsDep, TrialDep, TrialWriter, audit_raw_read
+from hub.ingest import new_token, open_store, store_batch
+from sandbox import access, service
+from sandbox.anonymise import trial_origin
+from sandbox.errors import Forbidden, Invalid, NotFound
+from sandbox.models import (
+    Id,
+    Role,
+    TelemetrySession,
+    TelemetrySessionCreate,
+    TelemetrySessionCreated,
+    TelemetrySessionPublic,
+    Trial,
+    User,
+)
+from telemetry.decode import decode
+from telemetry.redact import redact_telemetry
+from telemetry.summary import flight_summary
+
+router = APIRouter(tags=["telemetry"])
+MESSAGE_NAME = re.compile(r"^[A-Z0-9_]{1,64}$")
+
+
+@router.post("/trials/{trial_id}/telemetry-sessions", response_model=TelemetrySessionCreated,
+             status_code=status.HTTP_201_CREATED,
+             summary="Open a telemetry session for a device (soldier of the unit; reviewer)")
+def open_session(trial: TrialDep, body: TelemetrySessionCreate, session: SessionDep,
+                 _user: TrialWriter) -> TelemetrySessionCreated:
+    token, digest = new_token()
+    row = TelemetrySession(trial_id=trial.id or 0, sysid=body.sysid, source="device",
+                           token_hash=digest)
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return TelemetrySessionCreated.model_validate(row, update={"token": token})
+
+
+@router.post("/trials/{trial_id}/telemetry", response_model=TelemetrySessionPublic,
+             status_code=status.HTTP_201_CREATED,
+             summary="Upload a .tlog as the request body (soldier of the unit; reviewer)")
+async def upload(request: Request, trial: TrialDep, session: SessionDep,
+                 settings: SettingsDep, _user: TrialWriter) -> TelemetrySession:
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tlog") as spool:
+        size = 0
+        async for chunk in request.stream():  # to disk as it arrives; the limit is enforced
+            spool.write(chunk)                  # upstream, byte by byte (hub.limits)
+            size += len(chunk)
+        spool.flush()
+        if size == 0:
+            raise Invalid("body: the upload is empty; send the .tlog file as the request body")
+        data = np.fromfile(spool.name, dtype=np.uint8)
+        result = await run_in_threadpool(decode, data, tlog=True)
+    if not result.frames:
+        raise Invalid("body: no MAVLink messages found; is this a .tlog file?")
+    row = TelemetrySession(trial_id=trial.id or 0, source="upload")
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    await run_in_threadpool(store_batch, engine=request.app.state.engine,
+                            data_dir=settings.data_dir, session_id=row.id or 0,
+                            frames=result.frames, batch=1, stats=result.stats)
+    session.refresh(row)
+    return row
+
+
+def telemetry_session(session_id: Id, session: SessionDep, user: AnyUser) -> TelemetrySession:
+    """The session, if its trial is the caller's to see (engineers: their own prototypes)."""
+    row = session.get(TelemetrySession, session_id)
+    trial = session.get(Trial, row.trial_id) if row else None
+    if row is None or trial is None or not _may_read(session, user, trial):
+        raise NotFound(f"telemetry session {session_id} not found")
+    return row
+
+
+def _may_read(session: SessionDep, user: User, trial: Trial) -> bool:
+    if user.role == Role.engineer:
+        subject = service.trial_subject(session=session, trial=trial)
+        return subject.organisation_id == user.organisation_id
+    return access.can_see_trial(user, trial)
+
+
+TelemetrySessionDep = Annotated[TelemetrySession, Depends(telemetry_session)]
+
+
+@router.get("/telemetry-sessions/{session_id}",
+            summary="Index and flight summary of a session (trial readers; owning engineers "
+                    "get no absolute positions)")
+def read_session(row: TelemetrySessionDep, settings: SettingsDep,
+                 _user: AnyUser) -> dict[str, object]:
+    store = open_store(settings.data_dir, row.id or 0)
+    frames = {name: store.read(name) for name in ("GLOBAL_POSITION_INT", "GPS_RAW_INT",
+                                                   "VFR_HUD", "SYS_STATUS", "BATTERY_STATUS",
+                                                   "HEARTBEAT") if name in row.counts}
+    summary = flight_summary(frames)
+    public = TelemetrySessionPublic.model_validate(row).model_dump(mode="json")
+    return {**public, "summary": {
+        "duration_s": summary.duration_s, "distance_flown_m": summary.distance_flown_m,
+        "max_altitude_m": summary.max_altitude_m,
+        "max_ground_speed_mps": summary.max_ground_speed_mps,
+        "battery_used_pct": summary.battery_used_pct,
+        "battery_used_mah": summary.battery_used_mah,
+        "link_loss_gaps": summary.link_loss_gaps, "gps_fix_share": summary.gps_fix_share,
+        "min_satellites": summary.min_satellites}}
+
+
+@router.get("/telemetry-sessions/{session_id}/messages/{name}",
+            summary="Messages of one type (reviewer, admin: raw; soldier of the unit, owning "
+                    "engineer: allow-listed fields, local coordinates)")
+def messages(request: Request, row: TelemetrySessionDep, name: str, session: SessionDep,
+             settings: SettingsDep, user: AnyUser,
+             format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
+             every: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    if not MESSAGE_NAME.match(name):
+        raise Invalid("name: a MAVLink message name such as ATTITUDE")
+    store = open_store(settings.data_dir, row.id or 0)
+    if name not in row.counts:
+        raise NotFound(f"no {name} messages in telemetry session {row.id}")
+    table = store.read(name, every=every)
+    if access.sees_positions(user):
+        audit_raw_read(session, f"telemetry_session:{row.id} {name}")
+    else:
+        table = _redacted(request, session, row, name, table)
+    return _render(table, format, name)
+
+
+def _redacted(request: Request, session: SessionDep, row: TelemetrySession, name: str,
+              table: pd.DataFrame) -> pd.DataFrame:
+    trial = session.get(Trial, row.trial_id)
+    assert trial is not None
+    site = (trial.lat or 0.0, trial.lon or 0.0)
+    origin = trial_origin(request.app.state.secret.encode(), trial.id or 0, *site)
+    start = int(table["time_us"].min()) if "time_us" in table and len(table) else None
+    redacted = redact_telemetry({name: table}, origin=(*origin, 0.0), start_us=start)
+    if name not in redacted:
+        raise Forbidden(f"{name} is not among the telemetry fields released outside the "
+                        "task force")
+    return redacted[name]
+
+
+def _render(table: pd.DataFrame, fmt: str, name: str) -> Response:
+    if fmt == "json":
+        return JSONResponse(_records(table))
+    if fmt == "csv":
+        return Response(table.to_csv(index=False), media_type="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'})

@@ -1,0 +1,133 @@
+import io
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from hub.app import create_app
+from sandbox.models import Role
+from tests.conftest import auth
+from tests.factories import new_prototype, new_trial, new_version
+from tests.telemetry.streams import SPECS, frame
+
+SPEC = {spec.name: spec for spec in SPECS.values()}
+SITE_LAT, SITE_LON = 49.99, 36.23
+
+
+def position(i: int) -> bytes:
+    spec = SPEC["GLOBAL_POSITION_INT"]
+    lat, lon = int((SITE_LAT + i * 1e-4) * 1e7), int(SITE_LON * 1e7)
+    payload = (int(i * 1000).to_bytes(4, "little") + lat.to_bytes(4, "little", signed=True)
+               + lon.to_bytes(4, "little", signed=True) + (150_000).to_bytes(4, "little")
+               + (50_000).to_bytes(4, "little") + bytes(8))
+    return frame(spec, payload, seq=i % 256)
+
+
+def heartbeat(i: int) -> bytes:
+    return frame(SPEC["HEARTBEAT"], bytes([0, 0, 0, 0, 2, 3, 81, 4, 3]), seq=i % 256)
+
+
+def tlog(count: int) -> bytes:
+    return b"".join((1_700_000_000_000_000 + i * 100_000).to_bytes(8, "big") + position(i)
+                    + (1_700_000_000_000_000 + i * 100_000 + 1).to_bytes(8, "big")
+                    + heartbeat(i) for i in range(count))
+
+
+@pytest.fixture
+def setup(client, make_user):
+    engineer, soldier = make_user(Role.engineer), make_user(Role.soldier)
+    prototype = new_prototype(client, engineer)
+    version = new_version(client, engineer, prototype["id"])
+    trial = new_trial(client, soldier, version["id"], lat=SITE_LAT, lon=SITE_LON)
+    return engineer, soldier, trial
+
+
+def _upload(client, user, trial, body: bytes):
+    return client.post(f"/api/v1/trials/{trial['id']}/telemetry", content=body,
+                       headers={**auth(user), "content-type": "application/octet-stream"})
+
+
+def test_uploaded_tlog_is_stored_indexed_and_summarised(client, setup) -> None:
+    _engineer, soldier, trial = setup
+    response = _upload(client, soldier, trial, tlog(30))
+    assert response.status_code == 201
+    body = response.json()
+    assert body["counts"] == {"GLOBAL_POSITION_INT": 30, "HEARTBEAT": 30}
+    assert (body["messages"], body["source"]) == (60, "upload")
+    read = client.get(f"/api/v1/telemetry-sessions/{body['id']}", headers=auth(soldier)).json()
+    assert read["summary"]["max_altitude_m"] == 50.0
+    assert read["summary"]["distance_flown_m"] == pytest.approx(29 * 11.1, rel=0.01)
+
+
+def test_raw_positions_only_for_reviewers(client, setup, make_user) -> None:
+    engineer, soldier, trial = setup
+    session_id = _upload(client, soldier, trial, tlog(10)).json()["id"]
+    path = f"/api/v1/telemetry-sessions/{session_id}/messages/GLOBAL_POSITION_INT"
+    raw = client.get(path, headers=auth(make_user(Role.reviewer))).json()
+    assert raw[0]["lat"] == int(SITE_LAT * 1e7)
+    for user in (soldier, engineer):
+        local = client.get(path, headers=auth(user))
+        assert local.status_code == 200
+        rows = local.json()
+        assert "lat" not in rows[0] and "east_m" in rows[0]
+        assert str(int(SITE_LAT * 1e7)) not in local.text
+        assert rows[0]["t_s"] == 0.0
+    csv = client.get(path + "?format=csv&every=5", headers=auth(soldier))
+    assert len(pd.read_csv(io.StringIO(csv.text))) == 2
+
+
+def test_other_companies_and_units_cannot_read_telemetry(client, setup, make_user) -> None:
+    _, soldier, trial = setup
+    session_id = _upload(client, soldier, trial, tlog(3)).json()["id"]
+    for stranger in (make_user(Role.engineer), make_user(Role.soldier)):
+        assert client.get(f"/api/v1/telemetry-sessions/{session_id}",
+                          headers=auth(stranger)).status_code == 404
+
+
+@pytest.mark.parametrize("body, message", [(b"", "empty"), (b"\x00" * 500, "no MAVLink")])
+def test_bad_uploads_are_refused(client, setup, body, message) -> None:
+    _, soldier, trial = setup
+    response = _upload(client, soldier, trial, body)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+def test_oversized_upload_is_refused_as_it_streams(settings, engine, session, make_user,
+                                                  make_org) -> None:
+    small = settings.model_copy(update={"max_upload_bytes": 10_000})
+    with TestClient(create_app(small, engine=engine)) as client:
+        engineer, soldier = make_user(Role.engineer), make_user(Role.soldier)
+        version = new_version(client, engineer, new_prototype(client, engineer)["id"])
+        trial = new_trial(client, soldier, version["id"])
+        response = client.post(f"/api/v1/trials/{trial['id']}/telemetry",
+                               content=iter([tlog(300)]), headers=auth(soldier))
+        assert response.status_code == 413
+
+
+def test_device_streams_over_websocket_with_acks_and_no_duplicates(client, setup) -> None:
+    _, soldier, trial = setup
+    opened = client.post(f"/api/v1/trials/{trial['id']}/telemetry-sessions",
+                         headers=auth(soldier), json={"sysid": 1}).json()
+    url = f"/ws/telemetry/{opened['id']}?token={opened['token']}"
+    with client.websocket_connect(url) as device:
+        for batch in (1, 2, 2, 3):  # batch 2 resent, as after a lost ack
+            device.send_bytes(batch.to_bytes(8, "big")
+                              + b"".join(heartbeat(i) for i in range(batch * 10)))
+            ack = device.receive_json()
+            assert ack["batch"] == batch
+        assert ack == {"batch": 3, "stored": 30, "duplicate": False}
+        device.send_bytes(b"\x00" * 4)
+        assert "batch number" in device.receive_json()["error"]
+    read = client.get(f"/api/v1/telemetry-sessions/{opened['id']}", headers=auth(soldier))
+    assert read.json()["counts"] == {"HEARTBEAT": 10 + 20 + 30}
+
+
+def test_websocket_refuses_a_wrong_token(client, setup) -> None:
+    _, soldier, trial = setup
+    opened = client.post(f"/api/v1/trials/{trial['id']}/telemetry-sessions",
+                         headers=auth(soldier), json={}).json()
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect(f"/ws/telemetry/{opened['id']}?token=guess") as device:
+            device.receive_json()
+    assert refused.value.code == 1008
