@@ -88,6 +88,8 @@ TrialReader = Annotated[User, Depends(require(Role.soldier, Role.reviewer, Role.
 ReviewerUser = Annotated[User, Depends(require(Role.reviewer, Role.admin))]
 SimulationUser = Annotated[User, Depends(require(Role.engineer, Role.reviewer, Role.admin))]
 FeedbackUser = Annotated[User, Depends(require(Role.engineer, Role.reviewer, Role.admin))]
+ReviewerOnly = Annotated[User, Depends(require(Role.reviewer))]
+FindingRaiser = Annotated[User, Depends(require(Role.soldier, Role.reviewer))]
 KeyIssuer = Annotated[User, Depends(require(Role.soldier, Role.reviewer, Role.admin))]
 
 

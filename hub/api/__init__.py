@@ -9,6 +9,7 @@ from hub.api import (
     keys,
     organisations,
     prototypes,
+    readiness,
     scores,
     simulations,
     telemetry,
@@ -19,5 +20,5 @@ from hub.api import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
-               simulations, feedback, telemetry):
+               simulations, feedback, telemetry, readiness):
     router.include_router(module.router)

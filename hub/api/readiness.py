@@ -1,0 +1,96 @@
+"""Readiness, sandbox decisions and safety findings (the Task Force Drones' record)."""
+
+from dataclasses import asdict
+from statistics import median
+from typing import Any
+
+from fastapi import APIRouter, status
+from sqlmodel import select
+
+from hub.deps import (
+    AnyUser,
+    FindingRaiser,
+    PrototypeDep,
+    ReviewerOnly,
+    ReviewerUser,
+    SessionDep,
+    VersionDep,
+)
+from sandbox import decisions
+from sandbox.models import (
+    Decision,
+    DecisionCreate,
+    DecisionPublic,
+    Finding,
+    FindingCreate,
+    FindingPublic,
+    FindingUpdate,
+    Id,
+    Prototype,
+)
+
+router = APIRouter(tags=["readiness"])
+
+
+@router.get("/versions/{version_id}/readiness",
+            summary="TRL, sandbox status and gate results with reasons "
+                    "(any role; engineers: own company only)")
+def readiness(version: VersionDep, session: SessionDep, _user: AnyUser) -> dict[str, Any]:
+    return asdict(decisions.readiness(session=session, version=version))
+
+
+@router.post("/prototypes/{prototype_id}/decisions", response_model=DecisionPublic,
+             status_code=status.HTTP_201_CREATED,
+             summary="Decide a sandbox step, with rationale and conditions (reviewer)")
+def decide(prototype: PrototypeDep, decision_in: DecisionCreate, session: SessionDep,
+           user: ReviewerOnly) -> Decision:
+    return decisions.decide(session=session, prototype=prototype, decision_in=decision_in,
+                            by=user)
+
+
+@router.get("/prototypes/{prototype_id}/decisions", response_model=list[DecisionPublic],
+            summary="Decisions on a prototype (any role; engineers: own company only)")
+def list_decisions(prototype: PrototypeDep, session: SessionDep,
+                   _user: AnyUser) -> list[Decision]:
+    return list(decisions.list_decisions(session=session, prototype=prototype))
+
+
+@router.post("/findings", response_model=FindingPublic, status_code=status.HTTP_201_CREATED,
+             summary="Raise a safety finding; open findings block gates (soldier, reviewer)")
+def raise_finding(finding_in: FindingCreate, session: SessionDep,
+                  user: FindingRaiser) -> Finding:
+    return decisions.raise_finding(session=session, finding_in=finding_in, by=user)
+
+
+@router.get("/findings", response_model=list[FindingPublic],
+            summary="Findings (reviewer, admin: all; engineer: own prototypes; soldier: own)")
+def list_findings(session: SessionDep, user: AnyUser,
+                  prototype_id: Id | None = None) -> list[Finding]:
+    return list(decisions.list_findings(session=session, by=user, prototype_id=prototype_id))
+
+
+@router.patch("/findings/{finding_id}", response_model=FindingPublic,
+              summary="Close or reopen a finding (reviewer)")
+def update_finding(finding_id: Id, update: FindingUpdate, session: SessionDep,
+                   user: ReviewerOnly) -> Finding:
+    return decisions.close_finding(session=session, finding_id=finding_id, update=update,
+                                   by=user)
+
+
+@router.get("/loop-metrics",
+            summary="Seconds from submission to each decision, per prototype and overall "
+                    "(reviewer, admin)")
+def loop_metrics(session: SessionDep, _user: ReviewerUser) -> dict[str, Any]:
+    per_prototype = []
+    firsts = []
+    for prototype in session.exec(select(Prototype)).all():
+        made = decisions.list_decisions(session=session, prototype=prototype)
+        seconds = [(d.decided_at - prototype.created_at).total_seconds() for d in made]
+        if seconds:
+            firsts.append(seconds[0])
+        per_prototype.append({"prototype_id": prototype.id, "decisions": [
+            {"to_status": d.to_status, "seconds_since_submission": s}
+            for d, s in zip(made, seconds, strict=True)]})
+    return {"median_seconds_to_first_decision": median(firsts) if firsts else None,
+            "outcome_to_score_seconds": 0.0,  # scores are computed from the table on read
+            "prototypes": per_prototype}
