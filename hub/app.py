@@ -1,13 +1,16 @@
 """The composition root: build the FastAPI app from one Settings object."""
 
+from importlib.resources import files
+
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from hub import api, errors, ws
 from hub.db import make_engine
 from hub.feed import Feed
 from hub.limits import BodyLimit
+from hub.pages import routes as pages
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
 
@@ -28,10 +31,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(ws.router)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(files("hub") / "pages" / "static")),
+              name="static")
 
     @app.get("/healthz", tags=["health"], summary="Liveness (public: reveals nothing)")
     def health() -> dict[str, str]:

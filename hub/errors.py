@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from hub.deps import request_actor
+from hub.pages.routes import html_error
 from sandbox import audit
 from sandbox.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
@@ -27,19 +28,28 @@ def _record_refusal(request: Request, status: int) -> None:
 
 
 async def _audit_refusal(request: Request, status: int) -> None:
-    if status in REFUSALS and request.url.path.startswith("/api/"):
+    if status in REFUSALS:
         await run_in_threadpool(_record_refusal, request, status)
 
 
-async def domain_error(request: Request, error: Exception) -> JSONResponse:
+def _wants_page(request: Request) -> bool:
+    return (not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", ""))
+
+
+async def domain_error(request: Request, error: Exception) -> Response:
     code = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
     await _audit_refusal(request, code)
+    if _wants_page(request):
+        return html_error(request, code, str(error))
     return JSONResponse({"detail": str(error)}, status_code=code)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     await _audit_refusal(request, error.status_code)
+    if _wants_page(request) and error.status_code >= 400:
+        return html_error(request, error.status_code, str(error.detail))
     return await http_exception_handler(request, error)
 
 

@@ -2,10 +2,9 @@
 
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, status
-from sqlmodel import Session
 
 from hub.deps import (
     PageDep,
@@ -16,6 +15,7 @@ from hub.deps import (
     TrialWriter,
     audit_raw_read,
 )
+from hub.feed import notify
 from sandbox import access, service
 from sandbox.models import (
     Engagement,
@@ -32,19 +32,10 @@ from sandbox.models import (
     User,
 )
 from sandbox.service import TrialFilter
-from sandbox.timeutil import utcnow
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 
 MAX_ENGAGEMENTS_PER_POST = 10_000
-
-
-def _notify(request: Request, session: Session, trial: Trial, notice: dict[str, Any]) -> None:
-    """Tell the owning company's live feeds that new feedback exists — what, not who or where."""
-    subject = service.trial_subject(session=session, trial=trial)
-    request.app.state.feed.publish(subject.organisation_id, {
-        **notice, "prototype_id": subject.prototype_id, "version_id": subject.version_id,
-        "trial_kind": str(trial.kind), "at": utcnow().isoformat()})
 
 
 def _public(trial: Trial, user: User) -> TrialPublic:
@@ -88,7 +79,7 @@ def add_engagements(
 ) -> list[EngagementPublic]:
     rows = service.add_engagements(session=session, trial=trial, engagements_in=engagements_in)
     outcomes = Counter(str(row.outcome) for row in rows)
-    _notify(request, session, trial, {"event": "engagements", "count": len(rows),
+    notify(request, session, trial, {"event": "engagements", "count": len(rows),
                                       "outcomes": dict(sorted(outcomes.items()))})
     return [EngagementPublic.of(row) for row in rows]
 
@@ -109,7 +100,7 @@ def list_engagements(trial: TrialDep, session: SessionDep, page: PageDep,
 def add_report(request: Request, trial: TrialDep, report_in: ReportCreate, session: SessionDep,
                user: SoldierUser) -> Report:
     report = service.add_report(session=session, trial=trial, report_in=report_in, by=user)
-    _notify(request, session, trial, {"event": "report"})
+    notify(request, session, trial, {"event": "report"})
     return report
 
 

@@ -32,6 +32,20 @@ def api_routes(app) -> list[tuple[str, str, APIRoute]]:
             for method in sorted(context.methods - {"HEAD", "OPTIONS"})]
 
 
+PUBLIC_PAGES = {("GET", "/login"), ("POST", "/login")}
+
+
+def test_every_page_states_who_may_open_it(app) -> None:
+    pages = [(method, context.path, context.original_route)
+             for context in iter_route_contexts(app.routes)
+             if isinstance(context.original_route, APIRoute)
+             and not context.original_route.include_in_schema
+             for method in sorted(context.methods - {"HEAD", "OPTIONS"})]
+    assert len(pages) >= 8
+    assert [f"{m} {p}" for m, p, route in pages
+            if (m, p) not in PUBLIC_PAGES and declared_roles(route) is None] == []
+
+
 def websocket_routes(app) -> list[tuple[str, APIWebSocketRoute]]:
     return [(context.path, context.original_route) for context in iter_route_contexts(app.routes)
             if isinstance(context.original_route, APIWebSocketRoute)]

@@ -1,0 +1,66 @@
+"""Page sessions: the same bearer token, kept in an HttpOnly cookie, plus a CSRF token bound
+to it for every form."""
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlmodel import Session
+
+from hub.auth import InvalidToken, read_token
+from hub.deps import SessionDep, request_actor
+from sandbox import accounts
+from sandbox.models import Role, User
+
+COOKIE = "sl_session"
+
+
+def csrf_token(secret: str, jti: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{jti}".encode(), hashlib.sha256).hexdigest()
+
+
+def _user(request: Request, session: Session) -> User | None:
+    token = request.cookies.get(COOKIE, "")
+    try:
+        claims = read_token(token, secret=request.app.state.secret) if token else None
+    except InvalidToken:
+        return None
+    if claims is None or accounts.token_revoked(session=session, jti=claims["jti"]):
+        return None
+    user = session.get(User, int(claims["sub"]))
+    if user is None or not user.is_active:
+        return None
+    request.state.token_claims = claims
+    request.state.csrf = csrf_token(request.app.state.secret, claims["jti"])
+    session.info["actor"] = request.state.actor = request_actor(request, user)
+    return user
+
+
+def require_page(*roles: Role) -> Callable[[Request, Session], User]:
+    """A page dependency: log-in first (redirect), then the role (403)."""
+    def check(request: Request, session: SessionDep) -> User:
+        user = _user(request, session)
+        if user is None:
+            raise HTTPException(status.HTTP_303_SEE_OTHER, "log in first",
+                                headers={"Location": "/login"})
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"this page is for: {', '.join(sorted(roles))}")
+        return user
+    check.roles = frozenset(roles)  # type: ignore[attr-defined]
+    return check
+
+
+def check_csrf(request: Request, token: str) -> None:
+    expected = getattr(request.state, "csrf", "")
+    if not expected or not hmac.compare_digest(expected, token):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form expired; reload and retry")
+
+
+PageAnyone = Annotated[User, Depends(require_page(*Role))]
+PageReviewer = Annotated[User, Depends(require_page(Role.reviewer, Role.admin))]
+PageDecider = Annotated[User, Depends(require_page(Role.reviewer))]
+PageSoldier = Annotated[User, Depends(require_page(Role.soldier))]
+PageEngineer = Annotated[User, Depends(require_page(Role.engineer))]

@@ -1,0 +1,28 @@
+"""The newest telemetry track of a prototype, drawn in local metres (never lat/lon)."""
+
+from fastapi import Request
+from sqlmodel import Session, col, select
+
+from hub.ingest import open_store
+from hub.pages import charts
+from sandbox.anonymise import trial_origin
+from sandbox.models import Prototype, TelemetrySession, Trial, Version
+from telemetry.redact import redact_telemetry
+
+
+def latest_track(request: Request, session: Session, prototype: Prototype) -> str:
+    found = session.exec(
+        select(TelemetrySession, Trial).join(Trial, col(Trial.id) == col(
+            TelemetrySession.trial_id)).join(Version, col(Version.id) == col(Trial.version_id))
+        .where(Version.prototype_id == prototype.id)
+        .order_by(col(TelemetrySession.id).desc())).first()
+    if found is None or "GLOBAL_POSITION_INT" not in found[0].counts:
+        return charts.track([], [])
+    row, trial = found
+    positions = open_store(request.app.state.settings.data_dir, row.id or 0).read(
+        "GLOBAL_POSITION_INT", every=max(1, row.counts["GLOBAL_POSITION_INT"] // 2000))
+    origin = trial_origin(request.app.state.secret.encode(), trial.id or 0,
+                          trial.lat or 0.0, trial.lon or 0.0)
+    local = redact_telemetry({"GLOBAL_POSITION_INT": positions}, origin=(*origin, 0.0))
+    table = local["GLOBAL_POSITION_INT"]
+    return charts.track(table["east_m"].tolist(), table["north_m"].tolist())
