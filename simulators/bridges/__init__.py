@@ -1,0 +1,1 @@
+"""Bridges from external simulators: a websocket event client, and a DIS PDU codec."""
