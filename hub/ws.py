@@ -2,16 +2,22 @@
 also come as the `token` query parameter; each endpoint's `access` states who may connect."""
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from hub.auth import InvalidToken, read_token
 from hub.ingest import store_batch, token_matches
-from sandbox import accounts
-from sandbox.models import Role, TelemetrySession, User
+from sandbox import accounts, audit, keys, service
+from sandbox.audit import Actor
+from sandbox.errors import DomainError
+from sandbox.models import EngagementCreate, KeyAccess, Role, TelemetrySession, Trial, User
+from sandbox.money import to_eur
+from simulators.bridges.events import EventError, EventSession
 from telemetry.decode import decode
 
 router = APIRouter()
@@ -102,5 +108,73 @@ async def telemetry_ingest(websocket: WebSocket, session_id: int) -> None:
                 session_id=session_id, frames=decoded.frames, batch=batch, stats=decoded.stats)
             await websocket.send_json({"batch": batch, "stored": result.stored,
                                        "duplicate": result.duplicate})
+    except (WebSocketDisconnect, KeyError):
+        return
+
+
+def _key_trial(websocket: WebSocket, trial_id: int) -> Trial | None:
+    key = websocket.headers.get("x-api-key") or websocket.query_params.get("key", "")
+    with Session(websocket.app.state.engine) as session:
+        trial = session.get(Trial, trial_id)
+        if trial is None or not key:
+            return None
+        try:
+            keys.key_for_trial(session=session, key=key, trial=trial, needs=KeyAccess.write)
+        except DomainError:
+            return None
+        return trial
+
+
+def _record(websocket: WebSocket, trial: Trial, row: dict[str, Any]) -> int:
+    """One engagement from a simulator, written and announced to the owner's live feed."""
+    engagement = EngagementCreate(
+        threat_kind=row["threat_kind"], threat_cost_eur=to_eur(row["threat_cost_cents"]),
+        interceptors_used=row["interceptors_used"], outcome=row["outcome"],
+        time_to_intercept_s=row["time_to_intercept_s"],
+        operating_cost_eur=None if row["operating_cost_cents"] is None
+        else to_eur(row["operating_cost_cents"]))
+    with Session(websocket.app.state.engine) as session:
+        audit.audit_writes(session, Actor(role="api_key", request=websocket.url.path,
+                                          source=websocket.client.host
+                                          if websocket.client else ""))
+        [stored] = service.add_engagements(session=session, trial=trial,
+                                           engagements_in=[engagement])
+        subject = service.trial_subject(session=session, trial=trial)
+        websocket.app.state.feed.publish(subject.organisation_id, {
+            "event": "engagements", "count": 1, "outcomes": {row["outcome"]: 1},
+            "prototype_id": subject.prototype_id, "version_id": subject.version_id,
+            "trial_kind": str(trial.kind)})
+        return stored.id or 0
+
+
+@router.websocket("/ws/trials/{trial_id}/events")
+@access("a simulator bridge holding a write API key for the trial or its unit")
+async def trial_events(websocket: WebSocket, trial_id: int) -> None:
+    """The simulator event protocol (simulators.bridges.events), one JSON event a message."""
+    trial = await asyncio.to_thread(_key_trial, websocket, trial_id)
+    if trial is None:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    state = EventSession()
+    try:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                if len(text) > 10_000:
+                    raise EventError("events are at most 10,000 characters")
+                row = state.handle(json.loads(text))
+            except (EventError, json.JSONDecodeError) as error:
+                await websocket.send_json({"type": "error", "detail": str(error)})
+                continue
+            if row is None:
+                await websocket.send_json({"type": "accepted"})
+                continue
+            try:
+                stored = await asyncio.to_thread(_record, websocket, trial, row)
+            except (DomainError, ValidationError) as error:
+                await websocket.send_json({"type": "error", "detail": str(error)})
+                continue
+            await websocket.send_json({"type": "recorded", "id": stored})
     except (WebSocketDisconnect, KeyError):
         return

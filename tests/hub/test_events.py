@@ -1,0 +1,92 @@
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from sqlmodel import select
+from starlette.websockets import WebSocketDisconnect
+
+from sandbox.models import Engagement, Role
+from simulators.bridges.client import EventClient
+from tests.conftest import auth
+from tests.factories import new_prototype, new_trial, new_version
+
+
+@pytest.fixture
+def trial_key(client, make_user):
+    engineer, soldier = make_user(Role.engineer), make_user(Role.soldier)
+    version = new_version(client, engineer, new_prototype(client, engineer)["id"])
+    trial = new_trial(client, soldier, version["id"], kind="simulator", simulator="DCS")
+    key = client.post("/api/v1/api-keys", headers=auth(soldier), json={
+        "name": "DCS plug-in", "scope": "trial", "scope_id": trial["id"],
+        "access": "write"}).json()["key"]
+    return trial, key
+
+
+def test_simulator_events_become_engagements(client, trial_key, session) -> None:
+    trial, key = trial_key
+    with client.websocket_connect(f"/ws/trials/{trial['id']}/events?key={key}") as bridge:
+        bridge.send_json({"type": "engagement_started", "engagement": "e1",
+                          "threat_kind": "shahed_136", "threat_cost_eur": 35000})
+        assert bridge.receive_json() == {"type": "accepted"}
+        bridge.send_json({"type": "interceptor_launched", "engagement": "e1", "count": 2})
+        bridge.receive_json()
+        bridge.send_json({"type": "outcome", "engagement": "e1", "outcome": "intercept",
+                          "time_to_intercept_s": 41.5})
+        recorded = bridge.receive_json()
+        assert recorded["type"] == "recorded"
+        for bad, says in ((["not", "an", "object"], "JSON object"),
+                          ({"type": "outcome", "engagement": "e9", "outcome": "miss"},
+                           "not started"),
+                          ({"type": "engagement_started", "engagement": "e2",
+                            "threat_kind": "Shahed!", "threat_cost_eur": 1}, "threat_kind"),
+                          ({"type": "engagement_started", "engagement": "e3",
+                            "threat_kind": "fpv", "threat_cost_eur": -4}, "threat_cost_eur")):
+            bridge.send_json(bad)
+            answer = bridge.receive_json()
+            assert answer["type"] == "error" and says in answer["detail"]
+        bridge.send_text("{not json")
+        assert bridge.receive_json()["type"] == "error"
+    [row] = session.exec(select(Engagement)).all()
+    assert (row.id, row.interceptors_used, row.outcome, row.threat_cost_cents) == (
+        recorded["id"], 2, "intercept", 3_500_000)
+
+
+@pytest.mark.parametrize("access_level", ["read", "wrong"])
+def test_events_need_a_write_key_for_the_trial(client, trial_key, make_user,
+                                               access_level) -> None:
+    trial, key = trial_key
+    if access_level == "read":
+        soldier = make_user(Role.soldier)
+        other = new_trial(client, soldier, trial["version_id"])
+        key = client.post("/api/v1/api-keys", headers=auth(soldier), json={
+            "name": "k", "scope": "trial", "scope_id": other["id"], "access": "write"}).json()["key"]
+    else:
+        key = key[:-3] + "abc"
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect(f"/ws/trials/{trial['id']}/events?key={key}") as bridge:
+            bridge.receive_json()
+    assert refused.value.code == 1008
+
+
+def test_the_python_client_talks_to_a_live_hub(app, trial_key, session) -> None:
+    trial, key = trial_key
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        with EventClient(f"ws://127.0.0.1:{port}", trial_id=trial["id"], key=key) as hub:
+            assert hub.started("a", threat_kind="fpv_strike", threat_cost_eur=500)["type"] == \
+                "accepted"
+            hub.launched("a")
+            assert hub.outcome("a", "miss")["type"] == "recorded"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+    assert [e.outcome for e in session.exec(select(Engagement)).all()] == ["miss"]
