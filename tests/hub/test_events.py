@@ -61,7 +61,8 @@ def test_events_need_a_write_key_for_the_trial(client, trial_key, make_user,
         soldier = make_user(Role.soldier)
         other = new_trial(client, soldier, trial["version_id"])
         key = client.post("/api/v1/api-keys", headers=auth(soldier), json={
-            "name": "k", "scope": "trial", "scope_id": other["id"], "access": "write"}).json()["key"]
+            "name": "k", "scope": "trial", "scope_id": other["id"],
+            "access": "write"}).json()["key"]
     else:
         key = key[:-3] + "abc"
     with pytest.raises(WebSocketDisconnect) as refused:
