@@ -1,5 +1,6 @@
 """The `soldierslab` command."""
 
+import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from sqlmodel import Session
 from hub import demo as demo_data
 from hub.api.feedback import render
 from hub.app import create_app
+from hub.bridges import recorder
 from hub.db import make_engine, upgrade
 from hub.settings import Settings
 from hub.simulation import MAX_RUNS, run_simulation, scenario_named
@@ -26,8 +28,10 @@ from sandbox.errors import DomainError, Invalid
 from sandbox.feedback import feedback_export
 from sandbox.models import OrganisationCreate, OrgKind, Prototype, Role, UserCreate, Version
 from sandbox.scoring import Score, score
+from simulators.bridges.dis_listener import DISBridge
+from simulators.bridges.dis_listener import listen as listen_dis
 from simulators.engine import simulate
-from simulators.threats import BASELINES
+from simulators.threats import BASELINES, THREATS
 
 app = typer.Typer(help="Soldiers Lab hub: registry, telemetry and scoring.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -192,6 +196,37 @@ def export_feedback(
     console.print(f"wrote {out}: {len(export.engagements)} engagements, "
                   f"{len(export.reports)} reports "
                   f"({export.engagement_suppression.suppressed_rows} engagements suppressed)")
+
+
+@app.command("dis-bridge")
+def dis_bridge(trial: Annotated[int, typer.Option(help="trial to record into")],
+               listen: Annotated[str, typer.Option(help="host:port for DIS over UDP")]
+               = "0.0.0.0:3000",
+               exercise: Annotated[int, typer.Option(min=0, max=255)] = 1,
+               threat_kind: Annotated[str, typer.Option()] = "shahed_136") -> None:
+    """Record Detonation PDUs from a DIS simulator (VBS-class) as engagements of a trial."""
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise _fail(ValueError("--listen: host:port, e.g. 0.0.0.0:3000"))
+    settings = Settings()
+    engine = _engine(settings)
+    try:
+        record = recorder(engine, trial, source=f"dis {listen}")
+        cost = THREATS[threat_kind].cost_cents if threat_kind in THREATS else 0
+    except DomainError as error:
+        raise _fail(error) from error
+    bridge = DISBridge(exercise_id=exercise, threat_kind=threat_kind, threat_cost_cents=cost,
+                       record=record)
+
+    async def run() -> None:
+        await listen_dis(bridge, host or "0.0.0.0", int(port))
+        console.print(f"listening for DIS exercise {exercise} on udp {listen}; Ctrl-C stops")
+        while True:
+            await asyncio.sleep(10)
+            console.print(f"recorded {bridge.recorded}, malformed {bridge.malformed}, "
+                          f"other exercises {bridge.ignored}")
+
+    asyncio.run(run())
 
 
 @app.command()

@@ -91,3 +91,17 @@ def test_the_python_client_talks_to_a_live_hub(app, trial_key, session) -> None:
         server.should_exit = True
         thread.join(timeout=5)
     assert [e.outcome for e in session.exec(select(Engagement)).all()] == ["miss"]
+
+
+def test_dis_bridge_rows_are_recorded_into_the_trial(engine, trial_key, session) -> None:
+    from hub.bridges import recorder
+    from simulators.bridges.dis import engagement_of, parse_pdu
+    from tests.simulators.test_dis import DETONATION_HEX, FIRE_HEX
+
+    trial, _key = trial_key
+    fire, detonation = parse_pdu(bytes.fromhex(FIRE_HEX)), parse_pdu(bytes.fromhex(DETONATION_HEX))
+    recorder(engine, trial["id"], source="dis test")(
+        engagement_of(detonation, fire, threat_kind="shahed_136", threat_cost_cents=3_500_000))
+    [row] = session.exec(select(Engagement)).all()
+    assert (row.trial_id, row.outcome, row.interceptors_used) == (trial["id"], "intercept", 2)
+    assert row.time_to_intercept_s > 0
