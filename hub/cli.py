@@ -276,3 +276,7 @@ def _print_accounts(made: list[tuple[str, str, str]]) -> None:
     for row in made:
         table.add_row(*row)
     console.print(table)
+
+
+if __name__ == "__main__":
+    app()
