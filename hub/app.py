@@ -1,5 +1,8 @@
 """The composition root: build the FastAPI app from one Settings object."""
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI
@@ -11,13 +14,17 @@ from hub.db import make_engine
 from hub.feed import Feed
 from hub.limits import BodyLimit
 from hub.pages import routes as pages
+from hub.receivers import Router
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
+from telemetry.receivers import Endpoint, parse_endpoint
+from telemetry.receivers import start as start_receiver
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """Wire routers and middleware; the schema must already be migrated."""
-    app = FastAPI(title="Soldiers Lab hub", version="0.1.0",
+    endpoints = [parse_endpoint(spec) for spec in settings.mavlink]  # bad specs fail here
+    app = FastAPI(title="Soldiers Lab hub", version="0.1.0", lifespan=_receivers(endpoints),
                   description="Sandbox registry, telemetry and cost-per-intercept scoring "
                               "for drone and counter-drone prototypes.")
     app.state.settings = settings
@@ -40,3 +47,21 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the MAVLink listeners with the app, and flush what they hold when it stops."""
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        router = Router(engine=app.state.engine, data_dir=app.state.settings.data_dir)
+        app.state.mavlink_router = router
+        stops = [await start_receiver(endpoint, router.accept) for endpoint in endpoints]
+        flusher = asyncio.create_task(router.run())
+        try:
+            yield
+        finally:
+            for stop in stops:
+                stop()
+            flusher.cancel()
+            await router.flush()
+    return lifespan

@@ -231,9 +231,14 @@ def dis_bridge(trial: Annotated[int, typer.Option(help="trial to record into")],
 
 @app.command()
 def serve(host: Annotated[str | None, typer.Option()] = None,
-          port: Annotated[int | None, typer.Option()] = None) -> None:
-    """Migrate the database and serve the hub."""
+          port: Annotated[int | None, typer.Option()] = None,
+          mavlink: Annotated[list[str] | None, typer.Option(
+              help="MAVLink listener, e.g. udpin:0.0.0.0:14550 or tcpin:0.0.0.0:5760; "
+                   "repeat for more")] = None) -> None:
+    """Migrate the database and serve the hub (and MAVLink listeners)."""
     settings = Settings()
+    if mavlink:
+        settings = settings.model_copy(update={"mavlink": mavlink})
     engine = _engine(settings)
     uvicorn.run(create_app(settings, engine=engine), host=host or settings.host,
                 port=port or settings.port, log_level="info")

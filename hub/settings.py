@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     max_ws_message_bytes: int = Field(default=4 << 20, gt=8)
     k_anonymity: int = Field(default=5, ge=2, le=1000)
     l_diversity: int = Field(default=2, ge=1, le=10)
+    mavlink: list[str] = Field(default_factory=list,
+                               description='listeners, e.g. ["udpin:0.0.0.0:14550"]')
     host: str = "127.0.0.1"
     port: int = 8000
 
