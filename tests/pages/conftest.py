@@ -33,8 +33,10 @@ def live_url(app) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    # Per test: Playwright's sync API keeps an event loop running while it is open, which
+    # would stop the suite's asyncio tests that run after these.
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
     with sync_playwright() as playwright:
