@@ -20,18 +20,29 @@ from hub.api.feedback import render
 from hub.app import create_app
 from hub.bridges import recorder
 from hub.db import make_engine, upgrade
+from hub.ingest import store_batch
 from hub.settings import Settings
 from hub.simulation import MAX_RUNS, run_simulation, scenario_named
 from sandbox import accounts, audit, service
 from sandbox.audit import Actor
 from sandbox.errors import DomainError, Invalid
 from sandbox.feedback import feedback_export
-from sandbox.models import OrganisationCreate, OrgKind, Prototype, Role, UserCreate, Version
+from sandbox.models import (
+    OrganisationCreate,
+    OrgKind,
+    Prototype,
+    Role,
+    TelemetrySession,
+    Trial,
+    UserCreate,
+    Version,
+)
 from sandbox.scoring import Score, score
 from simulators.bridges.dis_listener import DISBridge
 from simulators.bridges.dis_listener import listen as listen_dis
 from simulators.engine import simulate
 from simulators.threats import BASELINES, THREATS
+from telemetry.decode import DecodeStats, StreamDecoder
 
 app = typer.Typer(help="Soldiers Lab hub: registry, telemetry and scoring.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -196,6 +207,44 @@ def export_feedback(
     console.print(f"wrote {out}: {len(export.engagements)} engagements, "
                   f"{len(export.reports)} reports "
                   f"({export.engagement_suppression.suppressed_rows} engagements suppressed)")
+
+
+INGEST_CHUNK = 4 << 20
+
+
+@app.command()
+def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+           trial: Annotated[int, typer.Option(help="trial the telemetry belongs to")]) -> None:
+    """Store a .tlog as a new telemetry session of a trial, with a progress bar."""
+    settings = Settings()
+    engine = _engine(settings)
+    with Session(engine) as session:
+        audit.audit_writes(session, Actor(role="cli", request=f"ingest {file.name}"))
+        if session.get(Trial, trial) is None:
+            raise _fail(ValueError(f"trial: no trial {trial}"))
+        row = TelemetrySession(trial_id=trial, source="upload")
+        session.add(row)
+        session.commit()
+        session_id = row.id or 0
+    decoder = StreamDecoder(tlog=True)
+    size = file.stat().st_size
+    with Progress(console=console) as bar, file.open("rb") as handle:
+        task = bar.add_task(f"ingesting {file.name}", total=size)
+        for batch, chunk in enumerate(iter(lambda: handle.read(INGEST_CHUNK), b""), start=1):
+            frames = decoder.feed(chunk, final=handle.tell() >= size)
+            store_batch(engine=engine, data_dir=settings.data_dir, session_id=session_id,
+                        frames=frames, batch=batch, stats=DecodeStats())
+            bar.update(task, advance=len(chunk))
+    with Session(engine) as session:
+        stored = session.get(TelemetrySession, session_id)
+        assert stored is not None
+        if stored.messages == 0:
+            console.print("[yellow]no MAVLink messages found in this file[/yellow]")
+        console.print(f"telemetry session {session_id}: {stored.messages:,} messages "
+                      f"({', '.join(f'{n} {k}' for k, n in stored.counts.items())}); "
+                      f"{decoder.stats.crc_failures} bad frames skipped, "
+                      f"{decoder.stats.sequence_gaps} lost on the link")
+    engine.dispose()
 
 
 @app.command("dis-bridge")

@@ -3,10 +3,13 @@ import io
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 from starlette.websockets import WebSocketDisconnect
+from typer.testing import CliRunner
 
+from hub import cli
 from hub.app import create_app
-from sandbox.models import Role
+from sandbox.models import Role, TelemetrySession
 from tests.conftest import auth
 from tests.factories import new_prototype, new_trial, new_version
 from tests.telemetry.streams import SPECS, frame
@@ -131,3 +134,18 @@ def test_websocket_refuses_a_wrong_token(client, setup) -> None:
         with client.websocket_connect(f"/ws/telemetry/{opened['id']}?token=guess") as device:
             device.receive_json()
     assert refused.value.code == 1008
+
+
+def test_cli_ingests_a_tlog_in_pieces(setup, session, settings, monkeypatch, tmp_path) -> None:
+    _, _, trial = setup
+    monkeypatch.setattr(cli, "INGEST_CHUNK", 1000)  # many pieces: frames split across them
+    monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
+    monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))
+    path = tmp_path / "flight.tlog"
+    path.write_bytes(tlog(200))
+    result = CliRunner().invoke(cli.app, ["ingest", str(path), "--trial", str(trial["id"])])
+    assert result.exit_code == 0, result.output
+    assert "400 messages" in result.output
+    [row] = session.exec(select(TelemetrySession)).all()
+    assert row.counts == {"GLOBAL_POSITION_INT": 200, "HEARTBEAT": 200}
+    assert row.batches > 10
