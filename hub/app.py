@@ -32,6 +32,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.secret = settings.secret()
     app.state.login_throttle = LoginThrottle()
     app.state.feed = Feed()
+    app.state.live = Feed()  # the same mechanism, keyed by trial instead of company
     app.state.simulations = {}
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)

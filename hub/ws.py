@@ -10,9 +10,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from hub import live
 from hub.auth import InvalidToken, read_token
 from hub.ingest import store_batch, token_matches
 from sandbox import accounts, audit, keys, service
+from sandbox.access import can_see_trial
 from sandbox.audit import Actor
 from sandbox.errors import DomainError
 from sandbox.models import EngagementCreate, KeyAccess, Role, TelemetrySession, Trial, User
@@ -87,6 +89,7 @@ async def telemetry_ingest(websocket: WebSocket, session_id: int) -> None:
         return
     await websocket.accept()
     settings = websocket.app.state.settings
+    origin = await asyncio.to_thread(live.origin_of, websocket.app, row.trial_id)
     try:
         while True:
             data = await websocket.receive_bytes()
@@ -108,6 +111,7 @@ async def telemetry_ingest(websocket: WebSocket, session_id: int) -> None:
                 session_id=session_id, frames=decoded.frames, batch=batch, stats=decoded.stats)
             await websocket.send_json({"batch": batch, "stored": result.stored,
                                        "duplicate": result.duplicate})
+            live.publish(websocket.app, row.trial_id, origin, session_id, decoded.frames)
     except (WebSocketDisconnect, KeyError):
         return
 
@@ -178,3 +182,32 @@ async def trial_events(websocket: WebSocket, trial_id: int) -> None:
             await websocket.send_json({"type": "recorded", "id": stored})
     except (WebSocketDisconnect, KeyError):
         return
+
+
+def _live_viewer(websocket: WebSocket, trial_id: int) -> bool:
+    user = websocket_user(websocket)
+    with Session(websocket.app.state.engine) as session:
+        trial = session.get(Trial, trial_id)
+        return user is not None and trial is not None and can_see_trial(user, trial)
+
+
+@router.websocket("/ws/trials/{trial_id}/live")
+@access("soldier of the trial's unit, reviewer, admin (token as for the API)")
+async def trial_live(websocket: WebSocket, trial_id: int) -> None:
+    """Latest position (local metres) and attitude, at most ten times a second."""
+    if not await asyncio.to_thread(_live_viewer, websocket, trial_id):
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    queue = websocket.app.state.live.subscribe(trial_id)
+    try:
+        while True:
+            notice = await queue.get()
+            while not queue.empty():  # a slow dashboard sees the newest, not a backlog
+                notice = queue.get_nowait()
+            await websocket.send_json(notice)
+            await asyncio.sleep(live.MIN_INTERVAL_S)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        websocket.app.state.live.unsubscribe(trial_id, queue)

@@ -149,3 +149,26 @@ def test_cli_ingests_a_tlog_in_pieces(setup, session, settings, monkeypatch, tmp
     [row] = session.exec(select(TelemetrySession)).all()
     assert row.counts == {"GLOBAL_POSITION_INT": 200, "HEARTBEAT": 200}
     assert row.batches > 10
+
+
+def test_dashboards_see_the_latest_position_live_in_local_metres(client, setup,
+                                                                 make_user) -> None:
+    engineer, soldier, trial = setup
+    opened = client.post(f"/api/v1/trials/{trial['id']}/telemetry-sessions",
+                         headers=auth(soldier), json={}).json()
+    token = auth(make_user(Role.reviewer))["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/ws/trials/{trial['id']}/live?token={token}") as dash, \
+            client.websocket_connect(
+                f"/ws/telemetry/{opened['id']}?token={opened['token']}") as device:
+        device.send_bytes((1).to_bytes(8, "big") + b"".join(position(i) for i in range(5)))
+        device.receive_json()
+        notice = dash.receive_json()
+    assert notice["session_id"] == opened["id"]
+    assert set(notice["position"]) == {"east_m", "north_m", "up_m"}
+    assert notice["position"]["up_m"] == 50.0
+    assert str(SITE_LAT) not in str(notice)
+    engineer_token = auth(engineer)["Authorization"].removeprefix("Bearer ")
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect(
+                f"/ws/trials/{trial['id']}/live?token={engineer_token}") as refused:
+            refused.receive_json()
