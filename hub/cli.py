@@ -152,7 +152,8 @@ def simulate_command(
                 task = bar.add_task(f"simulating {chosen.name}", total=runs)
                 trial = run_simulation(
                     session=session, version=found, scenario=chosen, runs=runs, seed=seed,
-                    by=None, progress=lambda done, _total: bar.update(task, completed=done))
+                    by=None, data_dir=Settings().data_dir,
+                    progress=lambda done, _total: bar.update(task, completed=done))
             own = service.version_score(session=session, version=found)
         except DomainError as error:
             raise _fail(error) from error

@@ -3,9 +3,11 @@
 import threading
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -63,12 +65,12 @@ def start(request: Request, version: VersionDep, body: SimulationRequest, sessio
               owner_id=user.id or 0, organisation_id=prototype.organisation_id)
     request.app.state.simulations[job.status.id] = job
     background.add_task(_run, request.app.state.engine, job, version.id or 0, body,
-                        session.info["actor"], user)
+                        session.info["actor"], user, request.app.state.settings.data_dir)
     return job.status
 
 
 def _run(engine: Engine, job: Job, version_id: int, body: SimulationRequest, actor: Actor,
-         user: User) -> None:
+         user: User, data_dir: Path) -> None:
     def progress(done: int, total: int) -> None:
         with job.lock:
             job.status.done_runs = done
@@ -80,7 +82,8 @@ def _run(engine: Engine, job: Job, version_id: int, body: SimulationRequest, act
             assert version is not None
             trial = run_simulation(session=session, version=version,
                                    scenario=scenario_named(body.scenario, allow_files=False),
-                                   runs=body.runs, seed=body.seed, by=user, progress=progress)
+                                   runs=body.runs, seed=body.seed, by=user, data_dir=data_dir,
+                                   progress=progress)
             with job.lock:
                 job.status.trial_id, job.status.status = trial.id, "done"
         except DomainError as error:
@@ -97,7 +100,7 @@ def _fail(job: Job, reason: str) -> None:
 
 @router.get("/simulations/{job_id}", response_model=SimulationStatus,
             summary="Progress of a simulation (who started it, their company, reviewer, admin)")
-def progress(request: Request, job_id: Annotated[str, Path(max_length=64)],
+def progress(request: Request, job_id: Annotated[str, PathParam(max_length=64)],
              user: SimulationUser) -> SimulationStatus:
     job: Job | None = request.app.state.simulations.get(job_id)
     visible = job is not None and (user.role in access.EVERYTHING

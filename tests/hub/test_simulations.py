@@ -3,7 +3,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from hub.cli import app as cli
-from sandbox.models import Engagement, Role, Trial
+from sandbox.models import Engagement, Role, TelemetrySession, Trial
 from tests.conftest import auth
 from tests.factories import new_prototype, new_version
 
@@ -98,3 +98,17 @@ def test_cli_simulate_records_a_trial_and_compares_baselines(owned, session, mon
     [trial] = session.exec(select(Trial)).all()
     assert trial.scenario == "recon_probe"
     assert "20 runs" in trial.notes
+
+
+def test_a_simulation_also_flies_synthetic_telemetry(client, owned, session) -> None:
+    engineer, version = owned
+    job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
+                      json={"scenario": "shahed_raid", "runs": 3, "seed": 2}).json()
+    trial_id = client.get(f"/api/v1/simulations/{job['id']}",
+                          headers=auth(engineer)).json()["trial_id"]
+    [telemetry] = session.exec(select(TelemetrySession).where(
+        TelemetrySession.trial_id == trial_id)).all()
+    assert telemetry.source == "simulation"
+    assert set(telemetry.counts) == {"ATTITUDE", "BATTERY_STATUS", "GLOBAL_POSITION_INT",
+                                     "HEARTBEAT"}
+    assert telemetry.link_lost == 0
