@@ -302,7 +302,7 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
     engine = _engine(settings)
     with Session(engine) as session:
         audit.audit_writes(session, Actor(role="cli", request="demo"))
-        accounts_made = demo_data.load(session=session)
+        accounts_made = demo_data.load(session=session, data_dir=settings.data_dir)
         _print_leaderboard(session)
     _print_accounts(accounts_made)
     if not serve_after:

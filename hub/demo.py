@@ -9,10 +9,11 @@ equivalents: a Patriot interceptor costs over $3M and is fired at drones costing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hub.simulation import defender_for
+from hub.simulation import defender_for, run_simulation
 from sandbox import accounts, service
 from sandbox.models import (
     OrganisationCreate,
@@ -85,10 +86,11 @@ ORGANISATIONS = (
 )
 
 
-def load(*, session: Session) -> list[tuple[str, str, str]]:
-    """Load the data set once (a second call finds it and adds nothing); return the log-ins."""
+def load(*, session: Session, data_dir: Path | None = None) -> list[tuple[str, str, str]]:
+    """Load the data set once (a second call finds it and adds nothing); return the log-ins.
+    With `data_dir`, simulations also fly synthetic telemetry."""
     if session.exec(select(User).where(User.name == "reviewer")).first() is None:
-        _load(session)
+        _load(session, data_dir)
     return [(name, str(role), password) for name, role, _org, password in ACCOUNTS]
 
 
@@ -98,7 +100,7 @@ def reviewer(session: Session) -> User:
     return user
 
 
-def _load(session: Session) -> None:
+def _load(session: Session, data_dir: Path | None) -> None:
     orgs = {name: accounts.create_organisation(session=session, organisation_in=OrganisationCreate(
         name=name, kind=kind, region=region)) for name, kind, region in ORGANISATIONS}
     users = {name: accounts.create_user(session=session, user_in=UserCreate(
@@ -126,6 +128,10 @@ def _load(session: Session) -> None:
             by = users[soldier] if soldier else users["reviewer"]
             when = start + timedelta(days=index * 3 + number)
             field = kind == TrialKind.field
+            if kind == TrialKind.simulation:
+                run_simulation(session=session, version=version, scenario=scenario, runs=runs,
+                               seed=index * 10 + number, by=by, data_dir=data_dir)
+                continue
             service.record_trial_with_engagements(
                 session=session, by=by, unit_id=by.organisation_id if soldier else None,
                 engagements=simulate(scenario, defender, runs=runs, seed=index * 10 + number),

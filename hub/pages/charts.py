@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from html import escape
 
-WIDTH, HEIGHT, PAD = 640, 360, 56
+WIDTH, HEIGHT, PAD = 640, 360, 76
 
 
 @dataclass(frozen=True)
@@ -84,17 +84,24 @@ def line(values: list[tuple[str, float]], *, label: str) -> str:
             f'{escape(label)}</text></svg>')
 
 
-def track(east: list[float], north: list[float]) -> str:
-    """A flight track in local metres, equal scale on both axes."""
-    if not east:
+def track(vehicles: dict[int, tuple[list[float], list[float]]]) -> str:
+    """Flight tracks in local metres (one line per vehicle), equal scale on both axes."""
+    points = [(e, n) for east, north in vehicles.values() for e, n in zip(east, north,
+                                                                          strict=True)]
+    if not points:
         return "<p>No position telemetry in this session.</p>"
-    span = max(max(east) - min(east), max(north) - min(north), 1.0)
+    west, south = min(e for e, _ in points), min(n for _, n in points)
+    span = max(max(e for e, _ in points) - west, max(n for _, n in points) - south, 1.0)
     scale = (HEIGHT - 2 * PAD) / span
-    coords = " ".join(f"{PAD + (e - min(east)) * scale:.1f},"
-                      f"{HEIGHT - PAD - (n - min(north)) * scale:.1f}"
-                      for e, n in zip(east, north, strict=True))
+    colours = ("#2d8a4e", "#c0392b", "#1f6feb", "#8e44ad", "#d35400", "#16a085")
+    lines = []
+    for number, (vehicle, (east, north)) in enumerate(sorted(vehicles.items())):
+        coords = " ".join(f"{PAD + (e - west) * scale:.1f},{HEIGHT - PAD - (n - south) * scale:.1f}"
+                          for e, n in zip(east, north, strict=True))
+        lines.append(f'<polyline points="{coords}" fill="none" stroke-width="2" '
+                     f'stroke="{colours[number % len(colours)]}"><title>system {vehicle}'
+                     '</title></polyline>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-            'role="img" aria-label="flight track, local metres" class="chart">'
-            f'<polyline points="{coords}" fill="none" stroke="#2d8a4e" stroke-width="2"/>'
-            f'<text x="{PAD}" y="{PAD / 2}" font-size="12">track, metres from the trial\'s '
-            f'local origin (span {span:,.0f} m)</text></svg>')
+            'role="img" aria-label="flight tracks, local metres" class="chart">'
+            + "".join(lines) + f'<text x="{PAD}" y="{PAD / 2}" font-size="12">tracks, metres '
+            f'from the trial\'s local origin (span {span:,.0f} m)</text></svg>')

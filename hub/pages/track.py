@@ -17,12 +17,15 @@ def latest_track(request: Request, session: Session, prototype: Prototype) -> st
         .where(Version.prototype_id == prototype.id)
         .order_by(col(TelemetrySession.id).desc())).first()
     if found is None or "GLOBAL_POSITION_INT" not in found[0].counts:
-        return charts.track([], [])
+        return charts.track({})
     row, trial = found
     positions = open_store(request.app.state.settings.data_dir, row.id or 0).read(
         "GLOBAL_POSITION_INT", every=max(1, row.counts["GLOBAL_POSITION_INT"] // 2000))
     origin = trial_origin(request.app.state.secret.encode(), trial.id or 0,
                           trial.lat or 0.0, trial.lon or 0.0)
-    local = redact_telemetry({"GLOBAL_POSITION_INT": positions}, origin=(*origin, 0.0))
-    table = local["GLOBAL_POSITION_INT"]
-    return charts.track(table["east_m"].tolist(), table["north_m"].tolist())
+    vehicles = {}
+    for sysid, own in positions.groupby("sysid"):
+        local = redact_telemetry({"GLOBAL_POSITION_INT": own}, origin=(*origin, 0.0))
+        table = local["GLOBAL_POSITION_INT"]
+        vehicles[int(sysid)] = (table["east_m"].tolist(), table["north_m"].tolist())
+    return charts.track(vehicles)
