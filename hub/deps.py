@@ -1,7 +1,7 @@
 """FastAPI dependencies: settings, session, current user, role checks, object lookups."""
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -43,20 +43,24 @@ UNAUTHENTICATED = HTTPException(status.HTTP_401_UNAUTHORIZED, "missing, invalid 
                                 headers={"WWW-Authenticate": "Bearer"})
 
 
+def token_user(session: Session, token: str, *, secret: str) -> tuple[User, dict[str, Any]] | None:
+    """The active user of a valid, unrevoked token, with its claims; None for anything else."""
+    try:
+        claims = read_token(token, secret=secret)
+    except InvalidToken:
+        return None
+    if accounts.token_revoked(session=session, jti=claims["jti"]):
+        return None
+    user = session.get(User, int(claims["sub"]))
+    return (user, claims) if user is not None and user.is_active else None
+
+
 def get_current_user(request: Request, session: SessionDep,
                      token: Annotated[str | None, Depends(oauth2)]) -> User:
-    if not token:
+    found = token_user(session, token, secret=request.app.state.secret) if token else None
+    if found is None:
         raise UNAUTHENTICATED
-    try:
-        claims = read_token(token, secret=request.app.state.secret)
-    except InvalidToken:
-        raise UNAUTHENTICATED from None
-    if accounts.token_revoked(session=session, jti=claims["jti"]):
-        raise UNAUTHENTICATED
-    request.state.token_claims = claims
-    user = session.get(User, int(claims["sub"]))
-    if user is None or not user.is_active:
-        raise UNAUTHENTICATED
+    user, request.state.token_claims = found
     session.info["actor"] = request.state.actor = request_actor(request, user)
     return user
 

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from hub import live
-from hub.auth import InvalidToken, read_token
+from hub.deps import token_user
 from hub.ingest import store_batch, token_matches
-from sandbox import accounts, audit, keys, service
+from sandbox import audit, keys, service
 from sandbox.access import can_see_trial
 from sandbox.audit import Actor
 from sandbox.errors import DomainError
@@ -38,15 +38,9 @@ def websocket_user(websocket: WebSocket) -> User | None:
     token = header.removeprefix("Bearer ").strip() or websocket.query_params.get("token", "")
     if not token:
         return None
-    try:
-        claims = read_token(token, secret=websocket.app.state.secret)
-    except InvalidToken:
-        return None
     with Session(websocket.app.state.engine) as session:
-        if accounts.token_revoked(session=session, jti=claims["jti"]):
-            return None
-        user = session.get(User, int(claims["sub"]))
-        return user if user is not None and user.is_active else None
+        found = token_user(session, token, secret=websocket.app.state.secret)
+        return found[0] if found else None
 
 
 @router.websocket("/ws/feed")

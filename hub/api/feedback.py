@@ -1,13 +1,12 @@
 """Anonymised feedback of a prototype (owning engineer; reviewer, admin)."""
 
-import io
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from hub.api.tables import records, table_response
 from hub.deps import FeedbackUser, PrototypeDep, SessionDep, SettingsDep
 from sandbox import access
 from sandbox.anonymise import FeedbackExport
@@ -20,21 +19,11 @@ router = APIRouter(tags=["feedback"])
 def render(export: FeedbackExport, fmt: str, part: str) -> Response:
     if fmt == "json":
         return JSONResponse({
-            "engagements": _records(export.engagements), "reports": _records(export.reports),
+            "engagements": records(export.engagements), "reports": records(export.reports),
             "suppression": {"engagements": asdict(export.engagement_suppression),
                             "reports": asdict(export.report_suppression)}})
-    table = export.engagements if part == "engagements" else export.reports
-    if fmt == "csv":
-        return Response(table.to_csv(index=False), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{part}.csv"'})
-    buffer = io.BytesIO()
-    table.to_parquet(buffer, index=False)
-    return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet",
-                    headers={"Content-Disposition": f'attachment; filename="{part}.parquet"'})
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, object]]:
-    return table.astype(object).where(table.notna(), None).to_dict(orient="records")
+    return table_response(export.engagements if part == "engagements" else export.reports,
+                          fmt, part)
 
 
 @router.get("/prototypes/{prototype_id}/feedback",

@@ -4,7 +4,6 @@ Raw positions leave only to reviewers and admins; soldiers of the unit and the o
 engineers get the allow-listed fields with positions as metres from the trial's secret origin.
 """
 
-import io
 import re
 import tempfile
 from typing import Annotated, Literal
@@ -13,9 +12,9 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
-from hub.api.feedback import _records
+from hub.api.tables import table_response
 from hub.deps import AnyUser, SessionDep, SettingsDep, TrialDep, TrialWriter, audit_raw_read
 from hub.ingest import new_token, open_store, store_batch
 from sandbox import access, service
@@ -140,7 +139,7 @@ def messages(request: Request, row: TelemetrySessionDep, name: str, session: Ses
         audit_raw_read(session, f"telemetry_session:{row.id} {name}")
     else:
         table = _redacted(request, session, row, name, table)
-    return _render(table, format, name)
+    return table_response(table, format, name)
 
 
 def _redacted(request: Request, session: SessionDep, row: TelemetrySession, name: str,
@@ -155,15 +154,3 @@ def _redacted(request: Request, session: SessionDep, row: TelemetrySession, name
         raise Forbidden(f"{name} is not among the telemetry fields released outside the "
                         "task force")
     return redacted[name]
-
-
-def _render(table: pd.DataFrame, fmt: str, name: str) -> Response:
-    if fmt == "json":
-        return JSONResponse(_records(table))
-    if fmt == "csv":
-        return Response(table.to_csv(index=False), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    buffer = io.BytesIO()
-    table.to_parquet(buffer, index=False)
-    return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'})

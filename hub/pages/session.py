@@ -9,9 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlmodel import Session
 
-from hub.auth import InvalidToken, read_token
-from hub.deps import SessionDep, request_actor
-from sandbox import accounts
+from hub.deps import SessionDep, request_actor, token_user
 from sandbox.models import Role, User
 
 COOKIE = "sl_session"
@@ -23,15 +21,10 @@ def csrf_token(secret: str, jti: str) -> str:
 
 def _user(request: Request, session: Session) -> User | None:
     token = request.cookies.get(COOKIE, "")
-    try:
-        claims = read_token(token, secret=request.app.state.secret) if token else None
-    except InvalidToken:
+    found = token_user(session, token, secret=request.app.state.secret) if token else None
+    if found is None:
         return None
-    if claims is None or accounts.token_revoked(session=session, jti=claims["jti"]):
-        return None
-    user = session.get(User, int(claims["sub"]))
-    if user is None or not user.is_active:
-        return None
+    user, claims = found
     request.state.token_claims = claims
     request.state.csrf = csrf_token(request.app.state.secret, claims["jti"])
     session.info["actor"] = request.state.actor = request_actor(request, user)
