@@ -23,6 +23,7 @@ from hub.db import make_engine, upgrade
 from hub.ingest import store_batch
 from hub.settings import Settings
 from hub.simulation import MAX_RUNS, run_simulation, scenario_named
+from hub.telemetry_feedback import telemetry_summaries
 from sandbox import accounts, audit, service
 from sandbox.audit import Actor
 from sandbox.errors import DomainError, Invalid
@@ -191,20 +192,25 @@ def export_feedback(
         prototype: Annotated[int, typer.Option(help="prototype id")],
         out: Annotated[Path, typer.Option(help="file to write")],
         fmt: Annotated[str, typer.Option("--format", help="json, csv or parquet")] = "csv",
-        part: Annotated[str, typer.Option(help="engagements or reports")] = "engagements",
+        part: Annotated[str, typer.Option(help="engagements, reports or telemetry")]
+        = "engagements",
 ) -> None:
     """Write a prototype's anonymised feedback, as engineers receive it."""
-    if fmt not in ("json", "csv", "parquet") or part not in ("engagements", "reports"):
-        raise _fail(ValueError("--format: json, csv or parquet; --part: engagements or reports"))
+    if fmt not in ("json", "csv", "parquet") or part not in ("engagements", "reports",
+                                                              "telemetry"):
+        raise _fail(ValueError("--format: json, csv or parquet; "
+                               "--part: engagements, reports or telemetry"))
     settings = Settings()
     with _session() as session:
         found = session.get(Prototype, prototype)
         if found is None:
             raise _fail(ValueError(f"prototype: no prototype {prototype}"))
-        export = feedback_export(session=session, prototype=found,
-                                 master_secret=settings.secret().encode(),
+        secret = settings.secret().encode()
+        export = feedback_export(session=session, prototype=found, master_secret=secret,
                                  k=settings.k_anonymity, l=settings.l_diversity)
-    out.write_bytes(render(export, fmt, part).body)
+        telemetry = telemetry_summaries(session=session, prototype=found, master_secret=secret,
+                                        data_dir=settings.data_dir)
+    out.write_bytes(render(export, fmt, part, telemetry).body)
     console.print(f"wrote {out}: {len(export.engagements)} engagements, "
                   f"{len(export.reports)} reports "
                   f"({export.engagement_suppression.suppressed_rows} engagements suppressed)")

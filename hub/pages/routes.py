@@ -7,6 +7,7 @@ from decimal import Decimal
 from importlib.resources import files
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -319,7 +320,7 @@ def feedback_csv(request: Request, prototype_id: int, session: SessionDep,
     export = feedback_export(session=session, prototype=prototype,
                              master_secret=request.app.state.secret.encode(),
                              k=settings.k_anonymity, l=settings.l_diversity)
-    return render(export, "csv", "engagements")
+    return render(export, "csv", "engagements", pd.DataFrame())
 
 
 def html_error(request: Request, code: int, detail: str) -> Response:

@@ -74,3 +74,19 @@ def test_cli_exports_the_same_feedback(fed, settings, monkeypatch, tmp_path) -> 
     assert result.exit_code == 0, result.output
     exported = pd.read_csv(out)
     assert len(exported) == 10 and "unit_name" not in exported.columns
+
+
+def test_feedback_carries_telemetry_summaries_without_positions(client, fed) -> None:
+    from tests.hub.test_telemetry import tlog
+
+    engineer, prototype, soldier = fed
+    trial_id = client.get("/api/v1/trials", headers=auth(soldier)).json()[0]["id"]
+    uploaded = client.post(f"/api/v1/trials/{trial_id}/telemetry", content=tlog(20),
+                           headers={**auth(soldier), "content-type": "application/octet-stream"})
+    assert uploaded.status_code == 201
+    body = client.get(f"/api/v1/prototypes/{prototype['id']}/feedback",
+                      headers=auth(engineer)).json()
+    [summary] = body["telemetry"]
+    assert summary["messages"] == 40 and summary["max_altitude_m"] == 50.0
+    assert summary["trial"].startswith("trial-")
+    assert "lat" not in str(summary) and "49.99" not in str(body["telemetry"])
