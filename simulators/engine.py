@@ -20,6 +20,7 @@ from simulators.scenario import Scenario
 from simulators.threats import Defender
 
 PURSUIT_LAG = 1.25
+OUTCOMES = ["intercept", "miss", "abort"]  # codes 0, 1, 2
 CHUNK_ENGAGEMENTS = 250_000  # bounds memory for any run count
 Progress = Callable[[int, int], None]
 
@@ -118,7 +119,7 @@ def _chunk(scenario: Scenario, defender: Defender, draws: Draws, first_run: int)
             fired |= can
             alive &= ~killed
             now = np.where(can, now + flight, now)
-        outcome = np.where(~alive, "intercept", np.where(fired & ~real_shot, "abort", "miss"))
+        outcome = np.where(~alive, 0, np.where(fired & ~real_shot, 2, 1)).astype(np.int8)
         for name, values in (("used", used), ("sorties", sorties), ("outcome", outcome),
                              ("tti", kill_time - detected), ("detected", detected)):
             columns[name].append(values)
@@ -131,10 +132,12 @@ def _frame(scenario: Scenario, defender: Defender, columns: dict[str, list[np.nd
     return pd.DataFrame({
         "run": np.repeat(np.arange(first_run, first_run + runs), raid),
         "threat_index": np.tile(np.arange(raid), runs),
-        "threat_kind": scenario.threat.kind,
+        "threat_kind": pd.Categorical.from_codes(np.zeros(runs * raid, dtype=np.int8),
+                                                 categories=[scenario.threat.kind]),
         "threat_cost_cents": np.int64(scenario.threat.cost_cents),
         "interceptors_used": stacked["used"].astype(np.int64),
-        "outcome": stacked["outcome"],
+        # categorical: a string per engagement would cost more than simulating it
+        "outcome": pd.Categorical.from_codes(stacked["outcome"], categories=OUTCOMES),
         "time_to_intercept_s": stacked["tti"],
         "operating_cost_cents": stacked["sorties"].astype(np.int64)
         * defender.operating_cost_cents,

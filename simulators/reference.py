@@ -11,6 +11,7 @@ import pandas as pd
 
 from simulators.engine import (
     CHUNK_ENGAGEMENTS,
+    OUTCOMES,
     Draws,
     draw,
     effective_p_kill,
@@ -30,7 +31,11 @@ def simulate_reference(scenario: Scenario, defender: Defender, *, runs: int,
         draws = draw(rng, count, scenario, defender)
         for run in range(count):
             rows.extend(_run(scenario, defender, draws, run, first + run))
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["threat_kind"] = pd.Categorical(frame["threat_kind"],
+                                          categories=[scenario.threat.kind])
+    frame["outcome"] = pd.Categorical(frame["outcome"], categories=OUTCOMES)
+    return frame
 
 
 def _run(scenario: Scenario, defender: Defender, draws: Draws, run: int,
