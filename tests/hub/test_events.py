@@ -1,9 +1,4 @@
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 from sqlmodel import select
 from starlette.websockets import WebSocketDisconnect
 
@@ -71,25 +66,14 @@ def test_events_need_a_write_key_for_the_trial(client, trial_key, make_user,
     assert refused.value.code == 1008
 
 
-def test_the_python_client_talks_to_a_live_hub(app, trial_key, session) -> None:
+def test_the_python_client_talks_to_a_live_hub(live_url, trial_key, session) -> None:
     trial, key = trial_key
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        with EventClient(f"ws://127.0.0.1:{port}", trial_id=trial["id"], key=key) as hub:
-            assert hub.started("a", threat_kind="fpv_strike", threat_cost_eur=500)["type"] == \
-                "accepted"
-            hub.launched("a")
-            assert hub.outcome("a", "miss")["type"] == "recorded"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+    websocket_url = live_url.replace("http://", "ws://")
+    with EventClient(websocket_url, trial_id=trial["id"], key=key) as hub:
+        assert hub.started("a", threat_kind="fpv_strike", threat_cost_eur=500)["type"] == \
+            "accepted"
+        hub.launched("a")
+        assert hub.outcome("a", "miss")["type"] == "recorded"
     assert [e.outcome for e in session.exec(select(Engagement)).all()] == ["miss"]
 
 
