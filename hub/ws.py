@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hub import live
@@ -32,6 +33,23 @@ def access(rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return mark
 
 
+def _audit_refusal(websocket: WebSocket) -> None:
+    actor = Actor(role="anonymous", source=websocket.client.host if websocket.client else "",
+                  request=f"WEBSOCKET {websocket.url.path}")
+    try:
+        with Session(websocket.app.state.engine) as session:
+            audit.append(session, actor=actor, action="refused", outcome="1008")
+            session.commit()
+    except SQLAlchemyError:
+        pass  # refused either way; nothing was released
+
+
+async def refuse(websocket: WebSocket) -> None:
+    """Close with policy violation, and record the refusal in the audit log."""
+    await asyncio.to_thread(_audit_refusal, websocket)
+    await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+
+
 def websocket_user(websocket: WebSocket) -> User | None:
     """The active user whose valid, unrevoked token the client presented, or None."""
     header = websocket.headers.get("authorization", "")
@@ -48,7 +66,7 @@ def websocket_user(websocket: WebSocket) -> User | None:
 async def feed(websocket: WebSocket) -> None:
     user = await asyncio.to_thread(websocket_user, websocket)
     if user is None or user.role != Role.engineer or user.organisation_id is None:
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        await refuse(websocket)
         return
     await websocket.accept()
     hub_feed = websocket.app.state.feed
@@ -79,7 +97,7 @@ async def telemetry_ingest(websocket: WebSocket, session_id: int) -> None:
     """
     row = await asyncio.to_thread(_telemetry_row, websocket, session_id)
     if row is None:
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        await refuse(websocket)
         return
     await websocket.accept()
     settings = websocket.app.state.settings
@@ -151,7 +169,7 @@ async def trial_events(websocket: WebSocket, trial_id: int) -> None:
     """The simulator event protocol (simulators.bridges.events), one JSON event a message."""
     trial = await asyncio.to_thread(_key_trial, websocket, trial_id)
     if trial is None:
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        await refuse(websocket)
         return
     await websocket.accept()
     state = EventSession()
@@ -190,7 +208,7 @@ def _live_viewer(websocket: WebSocket, trial_id: int) -> bool:
 async def trial_live(websocket: WebSocket, trial_id: int) -> None:
     """Latest position (local metres) and attitude, at most ten times a second."""
     if not await asyncio.to_thread(_live_viewer, websocket, trial_id):
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        await refuse(websocket)
         return
     await websocket.accept()
     queue = websocket.app.state.live.subscribe(trial_id)

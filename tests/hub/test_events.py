@@ -2,7 +2,7 @@ import pytest
 from sqlmodel import select
 from starlette.websockets import WebSocketDisconnect
 
-from sandbox.models import Engagement, Role
+from sandbox.models import AuditEntry, Engagement, Role
 from simulators.bridges.client import EventClient
 from tests.conftest import auth
 from tests.factories import new_prototype, new_trial, new_version
@@ -89,3 +89,13 @@ def test_dis_bridge_rows_are_recorded_into_the_trial(engine, trial_key, session)
     [row] = session.exec(select(Engagement)).all()
     assert (row.trial_id, row.outcome, row.interceptors_used) == (trial["id"], "intercept", 2)
     assert row.time_to_intercept_s > 0
+
+
+def test_refused_websockets_are_audited(client, trial_key, session) -> None:
+    trial, _key = trial_key
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect(f"/ws/trials/{trial['id']}/events?key=slk_x_y") as bridge:
+            bridge.receive_json()
+    refused = [e for e in session.exec(select(AuditEntry)).all() if e.action == "refused"]
+    assert [(e.outcome, e.request) for e in refused] == [
+        ("1008", f"WEBSOCKET /ws/trials/{trial['id']}/events")]
