@@ -4,6 +4,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from simulators.threats import ScenarioError, Threat, threat
 
@@ -18,7 +19,10 @@ class Scenario:
     spacing_s: float  # between arrivals at the start range
     start_range_m: float
     wind_mps: float = 0.0  # headwind for outbound interceptors
-    jamming: float = 0.0  # probability an interceptor's link is lost on a shot
+    jamming: float = 0.0  # probability an interceptor's link is lost; also dulls its seeker
+    bearing_spread_deg: float = 0.0  # the raid's approach bearings, spread evenly over this
+    launcher_offset_m: float = 0.0  # the launcher's distance east of the defended point
+    time_step_s: float = 0.5
     description: str = ""
 
 
@@ -44,21 +48,23 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return parse_scenario(data, default_name=path.stem)
 
 
-def parse_scenario(data: dict[str, object], *, default_name: str = "custom") -> Scenario:
-    known = {"name", "threat", "raid_size", "spacing_s", "start_range_m", "wind_mps",
-             "jamming", "description"}
-    unknown = sorted(set(data) - known)
+# optional numeric fields and their defaults; the rest are required or text
+DEFAULTS = {"wind_mps": 0.0, "jamming": 0.0, "bearing_spread_deg": 0.0,
+            "launcher_offset_m": 0.0, "time_step_s": 0.5}
+REQUIRED = ("spacing_s", "start_range_m")
+
+
+def parse_scenario(data: dict[str, Any], *, default_name: str = "custom") -> Scenario:
+    unknown = sorted(set(data) - {"name", "threat", "raid_size", "description", *REQUIRED,
+                                  *DEFAULTS})
     if unknown:
         raise ScenarioError(f"{unknown[0]}: unknown scenario field")
     try:
-        scenario = Scenario(
-            name=str(data.get("name", default_name)), threat=threat(str(data["threat"])),
-            raid_size=int(data["raid_size"]),  # type: ignore[call-overload]
-            spacing_s=float(data["spacing_s"]),  # type: ignore[arg-type]
-            start_range_m=float(data["start_range_m"]),  # type: ignore[arg-type]
-            wind_mps=float(data.get("wind_mps", 0.0)),  # type: ignore[arg-type]
-            jamming=float(data.get("jamming", 0.0)),  # type: ignore[arg-type]
-            description=str(data.get("description", "")))
+        numbers = {key: float(data[key]) for key in REQUIRED}
+        numbers |= {key: float(data.get(key, default)) for key, default in DEFAULTS.items()}
+        scenario = Scenario(name=str(data.get("name", default_name)),
+                            threat=threat(str(data["threat"])), raid_size=int(data["raid_size"]),
+                            description=str(data.get("description", "")), **numbers)
     except KeyError as missing:
         raise ScenarioError(f"{missing.args[0]}: missing from the scenario") from None
     except (TypeError, ValueError) as error:
@@ -69,4 +75,8 @@ def parse_scenario(data: dict[str, object], *, default_name: str = "custom") -> 
         raise ScenarioError("spacing_s, start_range_m, wind_mps: must not be negative")
     if not 0 <= scenario.jamming <= 1:
         raise ScenarioError("jamming: a probability must lie between 0 and 1")
+    if not 0 <= scenario.bearing_spread_deg <= 360 or scenario.launcher_offset_m < 0:
+        raise ScenarioError("bearing_spread_deg: 0 to 360; launcher_offset_m: not negative")
+    if not 0.01 <= scenario.time_step_s <= 5:
+        raise ScenarioError("time_step_s: between 0.01 and 5 seconds")
     return scenario

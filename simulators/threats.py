@@ -39,6 +39,8 @@ class Defender:
     scan_interval_s: float = 1.0
     track_latency_s: float = 2.0
     max_shots: int = 3  # shoot-look-shoot attempts per threat
+    acceleration_mps2: float = 50.0  # to top speed, and the hardest it can turn
+    seeker_lock_range_m: float = 1_000.0  # steers on the radar track until the seeker locks
 
     def __post_init__(self) -> None:
         _check(self)
@@ -46,7 +48,7 @@ class Defender:
 
 def _check(defender: Defender) -> None:
     positive = ("speed_mps", "endurance_s", "lethal_radius_m", "detection_range_m",
-                "scan_interval_s")
+                "scan_interval_s", "acceleration_mps2", "seeker_lock_range_m")
     for name in positive:
         if not getattr(defender, name) > 0:
             raise ScenarioError(f"{name}: must be greater than 0")
@@ -80,17 +82,21 @@ BASELINES = {
     "patriot_pac3": Defender("patriot_pac3", speed_mps=1_400.0, endurance_s=60.0,
                              lethal_radius_m=10.0, p_kill=0.9, magazine=16,
                              unit_cost_cents=300_000_000, detection_range_m=80_000.0,
-                             p_detect=0.98),
+                             p_detect=0.98, acceleration_mps2=300.0,
+                             seeker_lock_range_m=15_000.0),
     # 35 mm gun system (Gepard class): reusable; cost is rounds per burst (~$5k-10k a burst).
     "gun_35mm": Defender("gun_35mm", speed_mps=1_100.0, endurance_s=4.0, lethal_radius_m=5.0,
                          p_kill=0.45, guidance="pure_pursuit", magazine=40, reusable=True,
                          unit_cost_cents=0, operating_cost_cents=700_000,
-                         detection_range_m=6_000.0),
+                         detection_range_m=6_000.0, acceleration_mps2=10_000.0,
+                         # unguided rounds: "lock" is the fire-control radar's aim-off
+                         seeker_lock_range_m=6_000.0),
     # Interceptor drone: $3k-5k each (source documents); such drones down over 70% of the
     # threats over Kyiv, which the p_kill below reproduces in the shahed_raid scenario.
     "interceptor_drone": Defender("interceptor_drone", speed_mps=80.0, endurance_s=300.0,
                                   lethal_radius_m=3.0, p_kill=0.75, magazine=12,
-                                  unit_cost_cents=400_000, detection_range_m=15_000.0),
+                                  unit_cost_cents=400_000, detection_range_m=15_000.0,
+                                  acceleration_mps2=30.0, seeker_lock_range_m=500.0),
 }
 
 
@@ -104,7 +110,7 @@ def threat(kind: str) -> Threat:
 
 TUNABLE = ("speed_mps", "endurance_s", "lethal_radius_m", "p_kill", "guidance", "salvo",
            "magazine", "detection_range_m", "p_detect", "scan_interval_s", "track_latency_s",
-           "max_shots", "operating_cost_cents")
+           "max_shots", "operating_cost_cents", "acceleration_mps2", "seeker_lock_range_m")
 
 
 def defender_from_parameters(parameters: dict[str, Any], *, name: str, unit_cost_cents: int,
