@@ -14,7 +14,7 @@ loops, and the runs - the many - are the arrays.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from simulators.threats import Defender
 OUTCOMES = ["intercept", "miss", "abort"]  # codes 0, 1, 2
 CHUNK_ENGAGEMENTS = 250_000  # bounds memory for any run count
 COMPACT_BELOW = 0.7  # drop finished flights from the arrays once fewer than this share fly
+FLIGHT_BLOCK = 8_192  # flights stepped together: their arrays stay in cache
 EPS = 1e-9  # keeps divisions finite when two positions or velocities coincide
 Progress = Callable[[int, int], None]
 
@@ -58,8 +59,13 @@ def draw(rng: np.random.Generator, runs: int, scenario: Scenario, defender: Defe
 
 
 def simulate(scenario: Scenario, defender: Defender, *, runs: int, seed: int,
-             progress: Progress | None = None) -> pd.DataFrame:
-    """One row per threat per run: outcome, interceptors used, time to intercept, costs."""
+             progress: Progress | None = None, share_flights: bool = True) -> pd.DataFrame:
+    """One row per threat per run: outcome, interceptors used, time to intercept, costs.
+
+    A flight depends only on its threat and its launch step, so by default each distinct one
+    is flown once and shared by every run that launched it then; `share_flights=False` flies
+    each engagement's own (same answers; the benchmark uses it to measure vectorisation alone).
+    """
     if runs < 1:
         raise ValueError("runs: must be at least 1")
     rng = np.random.default_rng(seed)
@@ -67,41 +73,100 @@ def simulate(scenario: Scenario, defender: Defender, *, runs: int, seed: int,
     frames = []
     for first in range(0, runs, chunk):
         count = min(chunk, runs - first)
-        frames.append(_chunk(scenario, defender, draw(rng, count, scenario, defender), first))
+        draws = draw(rng, count, scenario, defender)
+        frames.append(_chunk(scenario, defender, draws, first, share_flights))
         if progress is not None:
             progress(first + count, runs)
     return pd.concat(frames, ignore_index=True)
 
 
-def _chunk(scenario: Scenario, defender: Defender, draws: Draws, first_run: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Paths:
+    """The raid's approaches as arrays over threats (see `simulators.geometry.Approach`)."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+    start_s: np.ndarray
+    arrive_s: np.ndarray
+
+    @classmethod
+    def of(cls, approaches: list[Approach]) -> "Paths":
+        return cls(*(np.array([getattr(a, f.name) for a in approaches])
+                     for f in fields(cls)))
+
+    def take(self, index: np.ndarray) -> "Paths":
+        return Paths(*(getattr(self, f.name)[index] for f in fields(self)))
+
+
+def _chunk(scenario: Scenario, defender: Defender, draws: Draws, first_run: int,
+           share: bool) -> pd.DataFrame:
     runs, raid = draws.scans.shape
     dt = scenario.time_step_s
+    raid_paths = approaches(scenario)
+    paths = Paths.of(raid_paths)
+    detected = np.array([detection_entry_s(defender, scenario, a) for a in raid_paths]) \
+        + (draws.scans - 1) * defender.scan_interval_s + defender.track_latency_s
+    ready = np.array([first_launch_s(defender, scenario, a) for a in raid_paths])
+    # launches fall on the time grid: step m flies from m * dt
+    step = np.ceil(np.maximum(detected, ready) / dt)
+    shots = []  # per shot: (launch step, fuzed, end step, end time), each (runs, raid)
+    for k in range(defender.max_shots):  # a shot's launch follows from the last one's end
+        fuzed, end_step, end_t = _fly_requested(scenario, defender, paths, step, share)
+        shots.append((step, fuzed, end_step, end_t))
+        # look, then shoot again from the next step - unless the salvo's first interceptor,
+        # launched whenever the salvo is, surely killed
+        killed = fuzed & ~draws.jammed[:, :, k, 0] & (draws.kill_u[:, :, k, 0] < defender.p_kill)
+        step = np.where(killed, np.nan, end_step + 1)
+    return _resolve(scenario, defender, draws, paths, detected, shots, first_run)
+
+
+def _fly_requested(scenario: Scenario, defender: Defender, paths: Paths, step: np.ndarray,
+                   share: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every shot that could still be taken, as if magazines were bottomless."""
+    runs, raid = step.shape
+    threat = np.broadcast_to(np.arange(raid), step.shape)
+    wanted = step * scenario.time_step_s < paths.arrive_s[None, :]
+    fuzed = np.zeros(step.shape, dtype=bool)
+    end_step = np.full(step.shape, np.nan)
+    end_t = np.full(step.shape, np.nan)
+    # one integer per (threat, launch step): a 1-D unique is far cheaper than unique rows
+    key = step[wanted].astype(np.int64) * raid + threat[wanted]
+    which: np.ndarray | slice = slice(None)
+    if share:
+        key, which = np.unique(key, return_inverse=True)
+    flown = _fly_blocks(scenario, defender, paths.take(key % raid), (key // raid).astype(float))
+    for out, values in zip((fuzed, end_step, end_t), flown, strict=True):
+        out[wanted] = values[which]
+    return fuzed, end_step, end_t
+
+
+def _resolve(scenario: Scenario, defender: Defender, draws: Draws, paths: Paths,
+             detected: np.ndarray, shots: list[tuple[np.ndarray, ...]],
+             first_run: int) -> pd.DataFrame:
+    """Magazines, link losses and kills: threats in arrival order, shots in turn."""
+    runs, raid = detected.shape
     magazine = np.full(runs, defender.magazine)
     columns: dict[str, list[np.ndarray]] = {"used": [], "sorties": [], "outcome": [],
                                             "tti": [], "detected": []}
     salvo_index = np.arange(defender.salvo)
-    for i, approach in enumerate(approaches(scenario)):
-        detected = detection_entry_s(defender, scenario, approach) \
-            + (draws.scans[:, i] - 1) * defender.scan_interval_s + defender.track_latency_s
-        # launches fall on the time grid: step m flies from m * dt
-        step = np.ceil(np.maximum(detected, first_launch_s(defender, scenario, approach)) / dt)
+    for i in range(raid):
         alive = np.ones(runs, dtype=bool)
         fired = np.zeros(runs, dtype=bool)
         real_shot = np.zeros(runs, dtype=bool)
         used = np.zeros(runs, dtype=np.int64)
         sorties = np.zeros(runs, dtype=np.int64)
         kill_time = np.full(runs, np.nan)
-        for k in range(defender.max_shots):
-            can = alive & (step * dt < approach.arrive_s) & (magazine > 0)
+        for k, (step, fuzed, _, end_t) in enumerate(shots):
+            can = alive & (step[:, i] * scenario.time_step_s < paths.arrive_s[i]) \
+                & (magazine > 0)
             size = np.where(can, np.minimum(defender.salvo, magazine), 0)
             launched = salvo_index[None, :] < size[:, None]
             live = launched & ~draws.jammed[:, i, k, :]
-            flying = np.flatnonzero(can)
-            fuzed, end_step, end_t = _fly(scenario, defender, approach, step[flying])
-            killed = np.zeros(runs, dtype=bool)
-            killed[flying] = fuzed
-            killed &= (live & (draws.kill_u[:, i, k, :] < defender.p_kill)).any(axis=1)
-            kill_time[flying] = np.where(killed[flying], end_t, kill_time[flying])
+            killed = can & fuzed[:, i] \
+                & (live & (draws.kill_u[:, i, k, :] < defender.p_kill)).any(axis=1)
+            kill_time = np.where(killed, end_t[:, i], kill_time)
             lost = launched & draws.jammed[:, i, k, :]
             used += size if not defender.reusable else lost.sum(axis=1)
             sorties += size
@@ -109,25 +174,33 @@ def _chunk(scenario: Scenario, defender: Defender, draws: Draws, first_run: int)
             real_shot |= live.any(axis=1)
             fired |= can
             alive &= ~killed
-            step[flying] = end_step + 1  # look, then shoot again from the next step
         outcome = np.where(~alive, 0, np.where(fired & ~real_shot, 2, 1)).astype(np.int8)
         for name, values in (("used", used), ("sorties", sorties), ("outcome", outcome),
-                             ("tti", kill_time - detected), ("detected", detected)):
+                             ("tti", kill_time - detected[:, i]), ("detected", detected[:, i])):
             columns[name].append(values)
     return _frame(scenario, defender, columns, runs, raid, first_run)
 
 
-def _fly(scenario: Scenario, defender: Defender, approach: Approach,
+def _fly_blocks(scenario: Scenario, defender: Defender, paths: Paths,
+                first_step: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_fly` over blocks small enough for the processor's cache."""
+    blocks = [_fly(scenario, defender, paths.take(slice(lo, lo + FLIGHT_BLOCK)),
+                   first_step[lo:lo + FLIGHT_BLOCK])
+              for lo in range(0, max(len(first_step), 1), FLIGHT_BLOCK)]
+    return tuple(np.concatenate(parts) for parts in zip(*blocks, strict=True))  # type: ignore[return-value]
+
+
+def _fly(scenario: Scenario, defender: Defender, paths: Paths,
          first_step: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Salvos launched at the given steps against one threat, flown together step by step.
-    Per salvo: whether it came within the lethal radius, the step it ended in, and when."""
+    """Salvos, each against its own threat, launched at the given steps and flown together
+    step by step. Per salvo: whether it came within the lethal radius, the step it ended in,
+    and when."""
     total = len(first_step)
     fuzed = np.zeros(total, dtype=bool)
     end_step = np.zeros(total)
     end_t = np.full(total, np.nan)
     dt, vmax, amax = scenario.time_step_s, defender.speed_mps, defender.acceleration_mps2
     wx, wy = wind(scenario)
-    lag_x, lag_y = approach.vx * defender.track_latency_s, approach.vy * defender.track_latency_s
     lock2, lethal2 = lock_range_m(defender, scenario) ** 2, defender.lethal_radius_m ** 2
     pursuit = defender.guidance == "pure_pursuit"
 
@@ -136,15 +209,15 @@ def _fly(scenario: Scenario, defender: Defender, approach: Approach,
     px = np.full(total, launcher(scenario)[0])
     py = np.full(total, launcher(scenario)[1])
     s = np.zeros(total)
-    rx, ry, locked = _relative(approach, m * dt, px, py, np.zeros(total, dtype=bool), lock2)
-    ax, ay = _aim(rx, ry, locked, lag_x, lag_y)
+    rx, ry, locked = _relative(paths, m * dt, px, py, np.zeros(total, dtype=bool), lock2)
+    ax, ay = _aim(rx, ry, locked, paths, defender.track_latency_s)
     norm = np.sqrt(np.maximum(ax * ax + ay * ay, EPS))
     dx, dy = ax / norm, ay / norm
     active = np.ones(total, dtype=bool)
     for n in range(max_steps(defender, scenario)):
         t = (m + n) * dt
-        rx, ry, locked = _relative(approach, t, px, py, locked, lock2)
-        ax, ay = _aim(rx, ry, locked, lag_x, lag_y)
+        rx, ry, locked = _relative(paths, t, px, py, locked, lock2)
+        ax, ay = _aim(rx, ry, locked, paths, defender.track_latency_s)
         s = np.minimum(s + amax * dt, vmax)
         r2 = np.maximum(ax * ax + ay * ay, EPS)
         if pursuit:  # turn to point at the aim point
@@ -153,7 +226,7 @@ def _fly(scenario: Scenario, defender: Defender, approach: Approach,
             ahead = (dx * ax + dy * ay) >= 0
             a = np.where(ahead, cross, np.where(cross >= 0, 1.0, -1.0)) * s / dt
         else:  # proportional navigation: N x closing speed x line-of-sight rate
-            vrx, vry = approach.vx - (s * dx + wx), approach.vy - (s * dy + wy)
+            vrx, vry = paths.vx - (s * dx + wx), paths.vy - (s * dy + wy)
             a = NAVIGATION_CONSTANT * (-(ax * vrx + ay * vry) / np.sqrt(r2)) \
                 * ((ax * vry - ay * vrx) / r2)
         turn = np.clip(a, -amax, amax) * dt / s
@@ -161,13 +234,13 @@ def _fly(scenario: Scenario, defender: Defender, approach: Approach,
         norm = np.sqrt(dx * dx + dy * dy)
         dx, dy = dx / norm, dy / norm
         vix, viy = s * dx + wx, s * dy + wy
-        rvx, rvy = approach.vx - vix, approach.vy - viy
+        rvx, rvy = paths.vx - vix, paths.vy - viy
         tau = np.clip(-(rx * rvx + ry * rvy) / np.maximum(rvx * rvx + rvy * rvy, EPS), 0.0, dt)
         mx, my = rx + rvx * tau, ry + rvy * tau
-        hit = (mx * mx + my * my <= lethal2) & (t + tau <= approach.arrive_s)
+        hit = (mx * mx + my * my <= lethal2) & (t + tau <= paths.arrive_s)
         px, py = px + vix * dt, py + viy * dt
         spent = (n + 1) * dt >= defender.endurance_s
-        done = active & (hit | (t + dt >= approach.arrive_s) | spent)
+        done = active & (hit | (t + dt >= paths.arrive_s) | spent)
         where = owner[done]
         fuzed[where], end_step[where], end_t[where] = hit[done], (m + n)[done], (t + tau)[done]
         active &= ~done
@@ -177,22 +250,24 @@ def _fly(scenario: Scenario, defender: Defender, approach: Approach,
         if left < COMPACT_BELOW * len(active):
             owner, m, px, py, s, dx, dy, locked = (array[active] for array in (
                 owner, m, px, py, s, dx, dy, locked))
+            paths = paths.take(active)
             active = np.ones(left, dtype=bool)
     return fuzed, end_step, end_t
 
 
-def _relative(approach: Approach, t: np.ndarray, px: np.ndarray, py: np.ndarray,
+def _relative(paths: Paths, t: np.ndarray, px: np.ndarray, py: np.ndarray,
               locked: np.ndarray, lock2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The threat relative to the interceptor, and whether the seeker holds it (it keeps it)."""
-    rx = approach.x0 + approach.vx * (t - approach.start_s) - px
-    ry = approach.y0 + approach.vy * (t - approach.start_s) - py
+    rx = paths.x0 + paths.vx * (t - paths.start_s) - px
+    ry = paths.y0 + paths.vy * (t - paths.start_s) - py
     return rx, ry, locked | (rx * rx + ry * ry <= lock2)
 
 
-def _aim(rx: np.ndarray, ry: np.ndarray, locked: np.ndarray, lag_x: float,
-         lag_y: float) -> tuple[np.ndarray, np.ndarray]:
-    """Locked: the threat itself; else the radar track, where it was `track_latency_s` ago."""
-    return np.where(locked, rx, rx - lag_x), np.where(locked, ry, ry - lag_y)
+def _aim(rx: np.ndarray, ry: np.ndarray, locked: np.ndarray, paths: Paths,
+         latency_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Locked: the threat itself; else the radar track, where it was `latency_s` ago."""
+    return (np.where(locked, rx, rx - paths.vx * latency_s),
+            np.where(locked, ry, ry - paths.vy * latency_s))
 
 
 def _frame(scenario: Scenario, defender: Defender, columns: dict[str, list[np.ndarray]],

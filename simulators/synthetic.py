@@ -1,13 +1,13 @@
-"""Synthetic MAVLink from simulated engagements: the threat and its interceptor as two
-vehicles flying the simulator's 1-D geometry (threat inbound from the north, interceptor out
-from the defended point), encoded by pymavlink as a .tlog. Pure: bytes out."""
+"""Synthetic MAVLink from simulated engagements: the threat on its approach and its
+interceptor flying straight from the launcher to where the simulator says they met, as two
+vehicles encoded by pymavlink as a .tlog. Pure: bytes out."""
 
 import math
 
 import pandas as pd
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from simulators.engine import first_launch_s
+from simulators.geometry import approaches, launcher
 from simulators.scenario import Scenario
 from simulators.threats import Defender
 
@@ -16,11 +16,13 @@ INTERCEPTOR_SYSID, THREAT_SYSID = 1, 101
 EPOCH_US = 1_767_225_600_000_000  # 2026-01-01 UTC: synthetic flights start here
 
 
-def _messages(mav: mavlink.MAVLink, t_s: float, north_m: float, heading_deg: float,
-              site: tuple[float, float], battery_pct: int) -> list[mavlink.MAVLink_message]:
+def _messages(mav: mavlink.MAVLink, t_s: float, east_m: float, north_m: float,
+              heading_deg: float, site: tuple[float, float],
+              battery_pct: int) -> list[mavlink.MAVLink_message]:
     lat = site[0] + north_m / METRES_PER_DEG
+    lon = site[1] + east_m / (METRES_PER_DEG * math.cos(math.radians(site[0])))
     messages = [mav.global_position_int_encode(
-        int(t_s * 1000), int(lat * 1e7), int(site[1] * 1e7), 100_000, 100_000, 0, 0, 0,
+        int(t_s * 1000), int(lat * 1e7), int(lon * 1e7), 100_000, 100_000, 0, 0, 0,
         int(heading_deg * 100) % 36000),
         mav.attitude_encode(int(t_s * 1000), 0.0, -0.1, math.radians(heading_deg), 0, 0, 0)]
     if abs(t_s - round(t_s)) < 1e-9:  # once a second
@@ -28,6 +30,10 @@ def _messages(mav: mavlink.MAVLink, t_s: float, north_m: float, heading_deg: flo
                      mav.battery_status_encode(0, 0, 0, 3000, [3900] * 10, 1000, -1, -1,
                                                battery_pct)]
     return messages
+
+
+def _heading_deg(east: float, north: float) -> float:
+    return math.degrees(math.atan2(east, north)) % 360
 
 
 def synthetic_tlog(scenario: Scenario, defender: Defender, engagements: pd.DataFrame, *,
@@ -38,25 +44,28 @@ def synthetic_tlog(scenario: Scenario, defender: Defender, engagements: pd.DataF
     hits = engagements[(engagements["run"] == engagements["run"].min())
                        & (engagements["outcome"] == "intercept")].head(sample)
     speed = max(defender.speed_mps - scenario.wind_mps, 1.0)
+    paths, (lx, ly) = approaches(scenario), launcher(scenario)
     timed: list[tuple[float, mavlink.MAVLink, mavlink.MAVLink_message]] = []
     for number, row in enumerate(hits.itertuples()):
         threat = mavlink.MAVLink(None, srcSystem=THREAT_SYSID + number, srcComponent=1)
         interceptor = mavlink.MAVLink(None, srcSystem=INTERCEPTOR_SYSID + number,
                                       srcComponent=1)
-        start = row.threat_index * scenario.spacing_s
+        path = paths[row.threat_index]
         meet = row.detected_at_s + row.time_to_intercept_s
-        launch = max(first_launch_s(defender, scenario, start),
-                     meet - (scenario.start_range_m - scenario.threat.speed_mps
-                             * (meet - start)) / speed)
-        steps = int((meet - start) * rate_hz) + 1
+        kx, ky = path.at(meet)
+        launch = max(path.start_s, meet - math.hypot(kx - lx, ky - ly) / speed)
+        outbound = _heading_deg(kx - lx, ky - ly)
+        steps = int((meet - path.start_s) * rate_hz) + 1
         for step in range(steps):
-            t = start + step / rate_hz
-            north = scenario.start_range_m - scenario.threat.speed_mps * (t - start)
+            t = path.start_s + step / rate_hz
             fuel = 100 - int(50 * step / steps)
-            timed += [(t, threat, m) for m in _messages(threat, t, north, 180.0, site, fuel)]
+            timed += [(t, threat, m) for m in _messages(
+                threat, t, *path.at(t), _heading_deg(path.vx, path.vy), site, fuel)]
             if t >= launch:
+                done = (t - launch) / (meet - launch) if meet > launch else 1.0
                 timed += [(t, interceptor, m) for m in _messages(
-                    interceptor, t, speed * (t - launch), 0.0, site, fuel)]
+                    interceptor, t, lx + (kx - lx) * done, ly + (ky - ly) * done, outbound,
+                    site, fuel)]
     timed.sort(key=lambda item: item[0])
     out = []
     for t, mav, message in timed:  # packed in stream order, so each sender's seq runs on

@@ -23,7 +23,8 @@ def perfect(**overrides) -> Defender:
     values = {"name": "perfect", "speed_mps": 150.0, "endurance_s": 1_000.0,
               "lethal_radius_m": 5.0, "p_kill": 1.0, "magazine": 1_000, "p_detect": 1.0,
               "detection_range_m": 20_000.0, "track_latency_s": 0.0, "max_shots": 1,
-              "unit_cost_cents": 400_000}
+              "unit_cost_cents": 400_000, "acceleration_mps2": 1e6,
+              "seeker_lock_range_m": 50_000.0}
     return Defender(**{**values, **overrides})
 
 
@@ -34,11 +35,46 @@ def test_head_on_time_to_intercept_is_distance_over_closing_speed() -> None:
     assert result["time_to_intercept_s"].tolist() == pytest.approx([10_000 / 200] * 3)
 
 
-def test_wind_and_pursuit_slow_the_interceptor() -> None:
+def test_headwind_slows_the_interceptor() -> None:
     headwind = simulate(scenario(wind_mps=50.0), perfect(), runs=1, seed=1)
     assert headwind["time_to_intercept_s"][0] == pytest.approx(10_000 / 150)
-    pursuit = simulate(scenario(), perfect(guidance="pure_pursuit"), runs=1, seed=1)
-    assert pursuit["time_to_intercept_s"][0] == pytest.approx(10_000 / 200 * 1.25)
+
+
+def test_acceleration_to_top_speed_takes_its_time() -> None:
+    # 10 m/s2 to 150 m/s: 15 s and 1,125 m, then the remaining gap closes at 200 m/s
+    gap_after_boost = 10_000 - 1_125 - 50 * 15
+    expected = 15 + gap_after_boost / 200
+    result = simulate(scenario(), perfect(acceleration_mps2=10.0), runs=1, seed=1)
+    assert result["time_to_intercept_s"][0] == pytest.approx(expected, abs=0.5)  # a 0.5 s step
+
+
+def crossing_time_s(offset_m: float, speed: float, threat_speed: float, range_m: float) -> float:
+    """A collision course from a launcher `offset_m` east of the point, at constant speed:
+    |(-offset, range - threat_speed t)| = speed t, solved for t."""
+    a = speed ** 2 - threat_speed ** 2
+    b = 2 * range_m * threat_speed
+    c = -(offset_m ** 2 + range_m ** 2)
+    return (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a)
+
+
+def test_proportional_navigation_flies_the_collision_course_pursuit_lags() -> None:
+    crossing = scenario(launcher_offset_m=4_000.0, time_step_s=0.1)
+    pn = simulate(crossing, perfect(acceleration_mps2=100.0), runs=1, seed=1)
+    pursuit = simulate(crossing, perfect(acceleration_mps2=100.0, guidance="pure_pursuit"),
+                       runs=1, seed=1)
+    collision = crossing_time_s(4_000.0, 150.0, 50.0, 10_000.0)
+    assert pn["time_to_intercept_s"][0] == pytest.approx(collision, rel=0.02)
+    assert pursuit["time_to_intercept_s"][0] > pn["time_to_intercept_s"][0] + 1.0
+
+
+def test_without_a_seeker_lock_the_stale_track_leads_it_astray() -> None:
+    # 10 s of track latency: the radar track trails the threat by 500 m
+    crossing = scenario(launcher_offset_m=4_000.0)
+    stale = {"track_latency_s": 10.0, "guidance": "pure_pursuit", "endurance_s": 150.0}
+    never_locks = simulate(crossing, perfect(seeker_lock_range_m=1.0, **stale), runs=1, seed=1)
+    locks = simulate(crossing, perfect(seeker_lock_range_m=2_000.0, **stale), runs=1, seed=1)
+    assert never_locks["outcome"].tolist() == ["miss"]
+    assert locks["outcome"].tolist() == ["intercept"]
 
 
 def test_perfect_interceptor_scores_its_kill_probability() -> None:
@@ -81,13 +117,16 @@ def test_same_seed_same_result_other_seed_other_result() -> None:
 
 @pytest.mark.parametrize("name", list_scenarios())
 def test_vectorised_engine_equals_the_plain_loop_on_the_same_draws(name: str) -> None:
-    sc = load_scenario(name)
+    sc = dataclasses.replace(load_scenario(name), launcher_offset_m=1_500.0,
+                             bearing_spread_deg=60.0)
     for defender in BASELINES.values():
-        salvo = dataclasses.replace(defender, salvo=2, max_shots=3)
+        salvo = dataclasses.replace(defender, salvo=2, max_shots=3, magazine=15)
         for d in (defender, salvo):
-            pd.testing.assert_frame_equal(simulate(sc, d, runs=40, seed=5),
-                                          simulate_reference(sc, d, runs=40, seed=5),
+            expected = simulate_reference(sc, d, runs=25, seed=5)
+            pd.testing.assert_frame_equal(simulate(sc, d, runs=25, seed=5), expected,
                                           check_dtype=False)
+            pd.testing.assert_frame_equal(simulate(sc, d, runs=25, seed=5, share_flights=False),
+                                          expected, check_dtype=False)
 
 
 def test_simulated_cost_per_intercept_follows_the_scoring_formula() -> None:
