@@ -75,6 +75,11 @@ def test_without_a_seeker_lock_the_stale_track_leads_it_astray() -> None:
     locks = simulate(crossing, perfect(seeker_lock_range_m=2_000.0, **stale), runs=1, seed=1)
     assert never_locks["outcome"].tolist() == ["miss"]
     assert locks["outcome"].tolist() == ["intercept"]
+    # jamming at 0.9 cuts the 2 km lock range to 200 m: the interceptors whose link survives
+    # still never come close enough to lock, and miss
+    jammed = simulate(dataclasses.replace(crossing, jamming=0.9),
+                      perfect(seeker_lock_range_m=2_000.0, **stale), runs=200, seed=1)
+    assert set(jammed["outcome"]) == {"abort", "miss"}
 
 
 def test_perfect_interceptor_scores_its_kill_probability() -> None:

@@ -1,5 +1,6 @@
 import pytest
 
+from simulators.geometry import NEVER, approaches, time_within
 from simulators.scenario import list_scenarios, load_scenario, parse_scenario
 from simulators.threats import BASELINES, ScenarioError, defender_from_parameters
 
@@ -27,6 +28,12 @@ def test_users_load_their_own_file(tmp_path) -> None:
     ({"threat": "fpv_strike", "raid_size": 0, "spacing_s": 1, "start_range_m": 1}, "raid_size"),
     ({"threat": "fpv_strike", "raid_size": 1, "spacing_s": 1, "start_range_m": 1,
       "weather": "fog"}, "weather"),
+    ({"threat": "fpv_strike", "raid_size": 1, "spacing_s": 1, "start_range_m": 1,
+      "time_step_s": 0}, "time_step_s"),
+    ({"threat": "fpv_strike", "raid_size": 1, "spacing_s": 1, "start_range_m": 1,
+      "bearing_spread_deg": 400}, "bearing_spread_deg"),
+    ({"threat": "fpv_strike", "raid_size": 1, "spacing_s": "soon", "start_range_m": 1},
+     "scenario"),
 ])
 def test_bad_scenarios_name_the_field(data, field) -> None:
     with pytest.raises(ScenarioError, match=field):
@@ -49,7 +56,31 @@ def test_version_parameters_override_the_baseline() -> None:
 
 @pytest.mark.parametrize("parameters, field", [({"speed_mps": -3}, "speed_mps"),
                                                ({"p_kill": 7}, "p_kill"),
+                                               ({"acceleration_mps2": 0},
+                                                "acceleration_mps2"),
                                                ({"salvo": "two"}, "salvo")])
 def test_impossible_version_parameters_are_refused(parameters, field) -> None:
     with pytest.raises(ScenarioError, match=field):
         defender_from_parameters(parameters, name="x", unit_cost_cents=1, reusable=False)
+
+
+def test_a_raid_spreads_over_its_sector_and_arrives_in_turn() -> None:
+    raid = parse_scenario({"threat": "shahed_136", "raid_size": 3, "spacing_s": 10,
+                           "start_range_m": 10_000, "bearing_spread_deg": 90})
+    paths = approaches(raid)
+    # bearings -45, 0, +45 degrees: east offsets -, 0, + at 10 km
+    assert [round(p.x0) for p in paths] == [-7071, 0, 7071]
+    assert [round(p.y0) for p in paths] == [7071, 10_000, 7071]
+    speed = 185 / 3.6
+    assert [p.arrive_s for p in paths] == pytest.approx([10_000 / speed + 10 * i for i in range(3)])
+    assert paths[1].at(paths[1].arrive_s) == pytest.approx((0.0, 0.0), abs=1e-6)
+
+
+def test_entry_into_a_circle_off_the_path() -> None:
+    raid = parse_scenario({"threat": "recon_quad", "raid_size": 1, "spacing_s": 0,
+                           "start_range_m": 10_000})
+    path = approaches(raid)[0]  # from the north at 17 m/s
+    # a circle of 5 km round (3 km, 0): entered where the path is 4 km north of the point
+    assert time_within(path, (3_000.0, 0.0), 5_000.0) == pytest.approx(6_000 / 17)
+    assert time_within(path, (3_000.0, 0.0), 2_000.0) == NEVER  # passes 3 km off
+    assert time_within(path, (0.0, 0.0), 20_000.0) == 0.0  # starts inside
