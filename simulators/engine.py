@@ -9,8 +9,11 @@ threat is inside its seeker's lock range (which jamming shortens), on the threat
 adds to its ground velocity. Each step's closest approach decides the shot: inside the lethal
 radius each interceptor whose link survived jamming kills with p_kill; otherwise it flies on
 until its endurance is spent or the threat arrives. Shoot-look-shoot follows, up to max_shots.
-The magazine goes to a run's threats in arrival order, so threats, shots and time steps are
-loops, and the runs - the many - are the arrays.
+
+A flight depends only on its threat and its launch step, so each shot round flies, as arrays
+stepped in time, every distinct (threat, launch step) that some run asks for; the runs then
+take their flights by index and settle magazines (threats in arrival order), link losses and
+kills as arrays over runs. Randomness is drawn up front per chunk of runs, which bounds memory.
 """
 
 from collections.abc import Callable
