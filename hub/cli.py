@@ -151,10 +151,15 @@ def simulate_command(
             chosen = scenario_named(scenario, allow_files=True)
             with Progress(console=console) as bar:
                 task = bar.add_task(f"simulating {chosen.name}", total=runs)
-                trial = run_simulation(
-                    session=session, version=found, scenario=chosen, runs=runs, seed=seed,
-                    by=None, data_dir=Settings().data_dir,
-                    progress=lambda done, _total: bar.update(task, completed=done))
+
+                def progress(done: int, total: int) -> None:
+                    # the last chunk is followed by the (longer, for big runs) database write
+                    bar.update(task, completed=done, description=f"simulating {chosen.name}"
+                               if done < total else f"recording {chosen.name} engagements")
+
+                trial = run_simulation(session=session, version=found, scenario=chosen,
+                                       runs=runs, seed=seed, by=None,
+                                       data_dir=Settings().data_dir, progress=progress)
             own = service.version_score(session=session, version=found)
         except DomainError as error:
             raise _fail(error) from error

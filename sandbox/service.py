@@ -240,8 +240,10 @@ def record_trial_with_engagements(*, session: Session, trial_in: TrialCreate,
     records = [{**row, "trial_id": trial.id, "created_at": trial.created_at}
                for row in rows.to_dict(orient="records")]
     if records:
-        # Core insert: a row object per engagement would cost seconds for a large simulation.
-        session.execute(insert(Engagement), records)
+        # Core insert: a row object per engagement would cost seconds for a large simulation;
+        # render_nulls keeps one statement for all rows (else each change of which columns
+        # are null starts a new one, and a simulation's misses alternate with its hits)
+        session.execute(insert(Engagement).execution_options(render_nulls=True), records)
         if "actor" in session.info:
             audit.append(session, actor=session.info["actor"], action="create engagement",
                          target=f"trial:{trial.id} ({len(records)} rows)")

@@ -1,9 +1,14 @@
+import math
+
 import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from hub.cli import app as cli
-from sandbox.models import Engagement, Role, TelemetrySession, Trial
+from hub.simulation import defender_for
+from sandbox.models import Engagement, Prototype, Role, TelemetrySession, Trial, Version
+from simulators.engine import simulate
+from simulators.scenario import load_scenario
 from tests.conftest import auth
 from tests.factories import new_prototype, new_version
 
@@ -32,6 +37,27 @@ def test_engineer_trials_own_version_in_simulation(client, owned, session) -> No
     assert score["by_trial_kind"]["simulation"]["engagements"] == 600
     locked = client.get(f"/api/v1/versions/{version['id']}", headers=auth(engineer)).json()
     assert locked["locked"] is True
+
+
+def test_the_recorded_engagements_are_the_simulated_ones(client, owned, session) -> None:
+    engineer, version = owned
+    job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
+                      json={"scenario": "fpv_swarm", "runs": 4, "seed": 2}).json()
+    trial_id = client.get(f"/api/v1/simulations/{job['id']}",
+                          headers=auth(engineer)).json()["trial_id"]
+    rows = session.exec(select(Engagement).where(Engagement.trial_id == trial_id)
+                        .order_by(Engagement.id)).all()
+    found = session.get(Version, version["id"])
+    defender = defender_for(found, session.get(Prototype, found.prototype_id))
+    expected = simulate(load_scenario("fpv_swarm"), defender, runs=4, seed=2)
+    assert [r.outcome for r in rows] == expected["outcome"].astype(str).tolist()
+    assert [r.interceptors_used for r in rows] == expected["interceptors_used"].tolist()
+    # misses and hits alternate: each row keeps its own nulls
+    hits = [not math.isnan(t) for t in expected["time_to_intercept_s"]]
+    assert 0 < sum(hits) < len(hits)
+    assert [r.time_to_intercept_s is not None for r in rows] == hits
+    assert [r.time_to_intercept_s for r in rows if r.time_to_intercept_s is not None] \
+        == pytest.approx(expected["time_to_intercept_s"].dropna().tolist())
 
 
 def test_same_seed_gives_the_same_engagements(client, owned, session) -> None:
