@@ -8,12 +8,13 @@ flights (vectorisation alone), and for the plain loop on a smaller count, with t
 """
 
 import argparse
+import resource
 import time
 from collections.abc import Callable
 
 import pandas as pd
 
-from simulators.engine import simulate
+from simulators.engine import CHUNK_ENGAGEMENTS, simulate
 from simulators.reference import simulate_reference
 from simulators.scenario import list_scenarios, load_scenario
 from simulators.threats import BASELINES
@@ -52,6 +53,9 @@ def main() -> None:
     print(f"scenario {scenario.name}, defender {defender.name}, {scenario.time_step_s} s steps")
     for label, rate in rates.items():
         print(f"ratio, {label}: {rate / loop:.0f}x the plain loop")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"peak resident memory {peak_mib:,.0f} MiB (runs are simulated in chunks of "
+          f"{CHUNK_ENGAGEMENTS:,} engagements)")
 
 
 if __name__ == "__main__":
