@@ -21,6 +21,14 @@ def owned(client, make_user):
     return engineer, version
 
 
+def simulated_trial(client, engineer, version, **body) -> int:
+    """Start a simulation through the API (it runs before the response returns in tests)."""
+    job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
+                      json=body).json()
+    return client.get(f"/api/v1/simulations/{job['id']}",
+                      headers=auth(engineer)).json()["trial_id"]
+
+
 def test_engineer_trials_own_version_in_simulation(client, owned, session) -> None:
     engineer, version = owned
     started = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
@@ -41,10 +49,7 @@ def test_engineer_trials_own_version_in_simulation(client, owned, session) -> No
 
 def test_the_recorded_engagements_are_the_simulated_ones(client, owned, session) -> None:
     engineer, version = owned
-    job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
-                      json={"scenario": "fpv_swarm", "runs": 4, "seed": 2}).json()
-    trial_id = client.get(f"/api/v1/simulations/{job['id']}",
-                          headers=auth(engineer)).json()["trial_id"]
+    trial_id = simulated_trial(client, engineer, version, scenario="fpv_swarm", runs=4, seed=2)
     rows = session.exec(select(Engagement).where(Engagement.trial_id == trial_id)
                         .order_by(Engagement.id)).all()
     found = session.get(Version, version["id"])
@@ -64,10 +69,8 @@ def test_same_seed_gives_the_same_engagements(client, owned, session) -> None:
     engineer, version = owned
     outcomes = []
     for _ in range(2):
-        job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
-                          json={"scenario": "fpv_swarm", "runs": 5, "seed": 9}).json()
-        trial_id = client.get(f"/api/v1/simulations/{job['id']}",
-                              headers=auth(engineer)).json()["trial_id"]
+        trial_id = simulated_trial(client, engineer, version, scenario="fpv_swarm", runs=5,
+                                   seed=9)
         rows = session.exec(select(Engagement).where(Engagement.trial_id == trial_id)
                             .order_by(Engagement.id)).all()
         outcomes.append([(r.outcome, r.interceptors_used) for r in rows])
@@ -128,10 +131,8 @@ def test_cli_simulate_records_a_trial_and_compares_baselines(owned, session, mon
 
 def test_a_simulation_also_flies_synthetic_telemetry(client, owned, session) -> None:
     engineer, version = owned
-    job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
-                      json={"scenario": "shahed_raid", "runs": 3, "seed": 2}).json()
-    trial_id = client.get(f"/api/v1/simulations/{job['id']}",
-                          headers=auth(engineer)).json()["trial_id"]
+    trial_id = simulated_trial(client, engineer, version, scenario="shahed_raid", runs=3,
+                               seed=2)
     [telemetry] = session.exec(select(TelemetrySession).where(
         TelemetrySession.trial_id == trial_id)).all()
     assert telemetry.source == "simulation"
