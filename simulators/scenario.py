@@ -1,5 +1,6 @@
 """Scenarios: small TOML files (raid, geometry, weather, jamming), loadable by name or path."""
 
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
@@ -62,6 +63,9 @@ def parse_scenario(data: dict[str, Any], *, default_name: str = "custom") -> Sce
     try:
         numbers = {key: float(data[key]) for key in REQUIRED}
         numbers |= {key: float(data.get(key, default)) for key, default in DEFAULTS.items()}
+        for key, value in numbers.items():
+            if not math.isfinite(value):  # TOML allows nan and inf; no distance or time is
+                raise ScenarioError(f"{key}: must be a finite number")
         scenario = Scenario(name=str(data.get("name", default_name)),
                             threat=threat(str(data["threat"])), raid_size=int(data["raid_size"]),
                             description=str(data.get("description", "")), **numbers)

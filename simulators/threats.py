@@ -4,6 +4,7 @@ Source figures are public reporting in US dollars; the library uses them as EUR 
 (cents), which is close enough for comparing orders of magnitude and is said wherever shown.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ def _check(defender: Defender) -> None:
     positive = ("speed_mps", "endurance_s", "lethal_radius_m", "detection_range_m",
                 "scan_interval_s", "acceleration_mps2", "seeker_lock_range_m")
     for name in positive:
-        if not getattr(defender, name) > 0:
+        if not 0 < getattr(defender, name) < math.inf:  # also refuses NaN and infinity
             raise ScenarioError(f"{name}: must be greater than 0")
     for name in ("p_kill", "p_detect"):
         if not 0 <= getattr(defender, name) <= 1:
@@ -58,7 +59,7 @@ def _check(defender: Defender) -> None:
     for name in ("salvo", "magazine", "max_shots"):
         if getattr(defender, name) < 1:
             raise ScenarioError(f"{name}: must be at least 1")
-    if defender.track_latency_s < 0 or defender.operating_cost_cents < 0 \
+    if not 0 <= defender.track_latency_s < math.inf or defender.operating_cost_cents < 0 \
             or defender.unit_cost_cents < 0:
         raise ScenarioError("track_latency_s and costs: must not be negative")
     if defender.guidance not in GUIDANCE:

@@ -34,6 +34,10 @@ def test_users_load_their_own_file(tmp_path) -> None:
       "bearing_spread_deg": 400}, "bearing_spread_deg"),
     ({"threat": "fpv_strike", "raid_size": 1, "spacing_s": "soon", "start_range_m": 1},
      "scenario"),
+    ({"threat": "fpv_strike", "raid_size": 1, "spacing_s": 1, "start_range_m": float("nan")},
+     "start_range_m"),
+    ({"threat": "fpv_strike", "raid_size": 1, "spacing_s": float("inf"), "start_range_m": 1},
+     "spacing_s"),
 ])
 def test_bad_scenarios_name_the_field(data, field) -> None:
     with pytest.raises(ScenarioError, match=field):
@@ -58,6 +62,9 @@ def test_version_parameters_override_the_baseline() -> None:
                                                ({"p_kill": 7}, "p_kill"),
                                                ({"acceleration_mps2": 0},
                                                 "acceleration_mps2"),
+                                               ({"endurance_s": float("inf")}, "endurance_s"),
+                                               ({"track_latency_s": float("nan")},
+                                                "track_latency_s"),
                                                ({"salvo": "two"}, "salvo")])
 def test_impossible_version_parameters_are_refused(parameters, field) -> None:
     with pytest.raises(ScenarioError, match=field):
