@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 from benchmarks.decode import _one_second
 from hub.app import create_app
 from hub.db import make_engine, upgrade
-from hub.ingest import new_token, open_store
+from hub.flows.ingest import new_token, open_store
 from hub.settings import Settings
 from sandbox.models import Organisation, OrgKind, Prototype, TelemetrySession, Trial, Version
 from sandbox.timeutil import utcnow

@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from hub import api, errors, ws
 from hub.db import make_engine
-from hub.feed import Feed
+from hub.flows.feed import Feed
 from hub.limits import BodyLimit
+from hub.listeners.mavlink import Router
 from hub.pages import routes as pages
-from hub.receivers import Router
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
 from telemetry.receivers import Endpoint, parse_endpoint

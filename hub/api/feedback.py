@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from hub.api.tables import records, table_response
 from hub.deps import FeedbackUser, PrototypeDep, SessionDep, SettingsDep
-from hub.telemetry_feedback import telemetry_summaries
+from hub.flows.feedback import telemetry_summaries
 from sandbox import access
 from sandbox.anonymise import FeedbackExport
 from sandbox.feedback import feedback_export

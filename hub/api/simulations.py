@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hub.deps import SessionDep, SimulationUser, VersionDep
-from hub.simulation import MAX_RUNS, run_simulation, scenario_named
+from hub.flows.simulation import MAX_RUNS, run_simulation, scenario_named
 from sandbox import access, audit
 from sandbox.audit import Actor
 from sandbox.errors import DomainError

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from hub.api.tables import table_response
 from hub.deps import AnyUser, SessionDep, SettingsDep, TrialDep, TrialWriter, audit_raw_read
-from hub.ingest import new_token, open_store, store_batch
+from hub.flows.ingest import new_token, open_store, store_batch
 from sandbox import access, service
 from sandbox.anonymise import trial_origin
 from sandbox.errors import Forbidden, Invalid, NotFound

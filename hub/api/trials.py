@@ -15,7 +15,7 @@ from hub.deps import (
     TrialWriter,
     audit_raw_read,
 )
-from hub.feed import notify
+from hub.flows.feed import notify
 from sandbox import access, service
 from sandbox.models import (
     Engagement,
@@ -79,7 +79,7 @@ def add_engagements(
 ) -> list[EngagementPublic]:
     rows = service.add_engagements(session=session, trial=trial, engagements_in=engagements_in)
     outcomes = Counter(str(row.outcome) for row in rows)
-    notify(request, session, trial, {"event": "engagements", "count": len(rows),
+    notify(request.app.state.feed, session, trial, {"event": "engagements", "count": len(rows),
                                       "outcomes": dict(sorted(outcomes.items()))})
     return [EngagementPublic.of(row) for row in rows]
 
@@ -100,7 +100,7 @@ def list_engagements(trial: TrialDep, session: SessionDep, page: PageDep,
 def add_report(request: Request, trial: TrialDep, report_in: ReportCreate, session: SessionDep,
                user: SoldierUser) -> Report:
     report = service.add_report(session=session, trial=trial, report_in=report_in, by=user)
-    notify(request, session, trial, {"event": "report"})
+    notify(request.app.state.feed, session, trial, {"event": "report"})
     return report
 
 

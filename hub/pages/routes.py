@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from hub.api.feedback import render
 from hub.auth import issue_token
 from hub.deps import SessionDep, SettingsDep
-from hub.feed import notify
+from hub.flows.feed import notify
 from hub.pages import charts
 from hub.pages.session import (
     COOKIE,
@@ -262,7 +262,8 @@ async def log_trial(request: Request, session: SessionDep, user: PageSoldier) ->
     service.add_engagements(session=session, trial=trial, engagements_in=engagements)
     if report_in is not None:
         service.add_report(session=session, trial=trial, report_in=report_in, by=user)
-    notify(request, session, trial, {"event": "engagements", "count": len(engagements)})
+    notify(request.app.state.feed, session, trial,
+           {"event": "engagements", "count": len(engagements)})
     return see_other(f"/log?logged={trial.id}")
 
 

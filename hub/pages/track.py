@@ -3,7 +3,7 @@
 from fastapi import Request
 from sqlmodel import Session, col, select
 
-from hub.ingest import open_store
+from hub.flows.ingest import open_store
 from hub.pages import charts
 from sandbox.anonymise import trial_origin
 from sandbox.models import Prototype, TelemetrySession, Trial, Version

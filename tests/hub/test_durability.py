@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from hub.db import make_engine, upgrade
-from hub.ingest import new_token
+from hub.flows.ingest import new_token
 from sandbox.models import Organisation, OrgKind, Prototype, TelemetrySession, Trial, Version
 from telemetry.store import SessionStore
 from tests.telemetry.streams import SPECS, frame

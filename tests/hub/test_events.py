@@ -78,7 +78,7 @@ def test_the_python_client_talks_to_a_live_hub(live_url, trial_key, session) -> 
 
 
 def test_dis_bridge_rows_are_recorded_into_the_trial(engine, trial_key, session) -> None:
-    from hub.bridges import recorder
+    from hub.flows.engagements import recorder
     from simulators.bridges.dis import engagement_of, parse_pdu
     from tests.simulators.test_dis import DETONATION_HEX, FIRE_HEX
 

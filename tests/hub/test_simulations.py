@@ -5,7 +5,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from hub.cli import app as cli
-from hub.simulation import defender_for
+from hub.flows.simulation import defender_for
 from sandbox.models import Engagement, Prototype, Role, TelemetrySession, Trial, Version
 from simulators.engine import simulate
 from simulators.scenario import load_scenario

@@ -138,7 +138,7 @@ def test_websocket_refuses_a_wrong_token(client, setup) -> None:
 
 def test_cli_ingests_a_tlog_in_pieces(setup, session, settings, monkeypatch, tmp_path) -> None:
     _, _, trial = setup
-    monkeypatch.setattr(cli, "INGEST_CHUNK", 1000)  # many pieces: frames split across them
+    monkeypatch.setattr(cli.ingest, "INGEST_CHUNK", 1000)  # many pieces: frames split across them
     monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
     monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))
     path = tmp_path / "flight.tlog"

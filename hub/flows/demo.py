@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hub.simulation import defender_for, run_simulation
+from hub.flows.simulation import defender_for, run_simulation
 from sandbox import accounts, service
 from sandbox.models import (
     OrganisationCreate,

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from hub.ingest import open_store, store_batch
+from hub.flows.ingest import open_store, store_batch
 from sandbox.models import TelemetrySession
 from telemetry.decode import DecodeStats
 from telemetry.receivers import Frames

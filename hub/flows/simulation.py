@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from hub.ingest import store_batch
+from hub.flows.ingest import store_batch
 from sandbox import service
 from sandbox.errors import Invalid
 from sandbox.models import (

@@ -4,9 +4,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hub.flows.feed import Feed
 from sandbox.anonymise import trial_origin
 from sandbox.models import Trial
 from telemetry.geodesy import to_enu
@@ -14,12 +15,12 @@ from telemetry.geodesy import to_enu
 MIN_INTERVAL_S = 0.1
 
 
-def origin_of(app: FastAPI, trial_id: int) -> tuple[float, float, float]:
+def origin_of(engine: Engine, secret: str, trial_id: int) -> tuple[float, float, float]:
     """The trial's secret local origin: live positions never carry lat/lon."""
-    with Session(app.state.engine) as session:
+    with Session(engine) as session:
         trial = session.get(Trial, trial_id)
         site = (trial.lat or 0.0, trial.lon or 0.0) if trial else (0.0, 0.0)
-    return (*trial_origin(app.state.secret.encode(), trial_id, *site), 0.0)
+    return (*trial_origin(secret.encode(), trial_id, *site), 0.0)
 
 
 def latest(frames: dict[str, pd.DataFrame], origin: tuple[float, float, float],
@@ -42,8 +43,8 @@ def latest(frames: dict[str, pd.DataFrame], origin: tuple[float, float, float],
     return notice if len(notice) > 1 else None
 
 
-def publish(app: FastAPI, trial_id: int, origin: tuple[float, float, float], session_id: int,
+def publish(live: Feed, trial_id: int, origin: tuple[float, float, float], session_id: int,
             frames: dict[str, pd.DataFrame]) -> None:
     notice = latest(frames, origin, session_id)
     if notice is not None:
-        app.state.live.publish(trial_id, notice)
+        live.publish(trial_id, notice)

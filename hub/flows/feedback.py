@@ -4,7 +4,7 @@ the company's pseudonyms, durations and distances only — no position, no clock
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from hub.ingest import open_store
+from hub.flows.ingest import open_store
 from sandbox.anonymise import company_key, pseudonym
 from sandbox.models import Prototype, TelemetrySession, Trial, Version
 from telemetry.summary import flight_summary

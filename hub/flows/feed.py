@@ -10,7 +10,6 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from fastapi import Request
 from sqlmodel import Session
 
 from sandbox import service
@@ -52,9 +51,9 @@ def _offer(queue: asyncio.Queue[dict[str, Any]], notice: dict[str, Any]) -> None
     queue.put_nowait(notice)
 
 
-def notify(request: Request, session: Session, trial: Trial, notice: dict[str, Any]) -> None:
+def notify(feed: Feed, session: Session, trial: Trial, notice: dict[str, Any]) -> None:
     """Tell the owning company's live feeds that new feedback exists — what, not who or where."""
     subject = service.trial_subject(session=session, trial=trial)
-    request.app.state.feed.publish(subject.organisation_id, {
+    feed.publish(subject.organisation_id, {
         **notice, "prototype_id": subject.prototype_id, "version_id": subject.version_id,
         "trial_kind": str(trial.kind), "at": utcnow().isoformat()})

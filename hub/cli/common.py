@@ -1,0 +1,64 @@
+"""What every command shares: the app, the console, a migrated database, errors, score tables."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from hub.db import make_engine, upgrade
+from hub.settings import Settings
+from sandbox import audit
+from sandbox.audit import Actor
+from sandbox.scoring import Score
+
+app = typer.Typer(help="Soldiers Lab hub: registry, telemetry and scoring.", no_args_is_help=True)
+
+console = Console(width=140) if not Console().is_terminal else Console()
+
+
+def engine_for(settings: Settings) -> Engine:
+    engine = make_engine(settings.database())
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
+def cli_session() -> Iterator[Session]:
+    """A session on a migrated database, its connections closed afterwards."""
+    engine = engine_for(Settings())
+    try:
+        with Session(engine) as session:
+            audit.audit_writes(session, Actor(role="cli", request=" ".join(sys.argv[1:3])))
+            yield session
+    finally:
+        engine.dispose()
+
+
+def fail(error: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=1)
+
+
+def score_table(title: str) -> Table:
+    table = Table(title=title)
+    for column in ("defender", "engagements", "Pk [95% CI]", "cost/intercept EUR",
+                   "cost-exchange"):
+        table.add_column(column)
+    return table
+
+
+def score_row(table: Table, label: str, result: Score) -> None:
+    table.add_row(label, str(result.engagements),
+                  f"{result.pk:.2f} [{result.pk_low:.2f}–{result.pk_high:.2f}]"
+                  if result.pk is not None else "–",
+                  f"{result.cost_per_intercept_eur:,.0f}"
+                  if result.cost_per_intercept_eur is not None else "–",
+                  f"{result.cost_exchange_ratio:.2f}"
+                  if result.cost_exchange_ratio is not None else "–")
+
+

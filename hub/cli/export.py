@@ -1,0 +1,45 @@
+"""`soldierslab export`: anonymised feedback, as engineers receive it."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.api.feedback import render
+from hub.cli.common import app, cli_session, console, fail
+from hub.flows.feedback import telemetry_summaries
+from hub.settings import Settings
+from sandbox.feedback import feedback_export
+from sandbox.models import Prototype
+
+export_app = typer.Typer(help="Exports.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("feedback")
+def export_feedback(
+        prototype: Annotated[int, typer.Option(help="prototype id")],
+        out: Annotated[Path, typer.Option(help="file to write")],
+        fmt: Annotated[str, typer.Option("--format", help="json, csv or parquet")] = "csv",
+        part: Annotated[str, typer.Option(help="engagements, reports or telemetry")]
+        = "engagements",
+) -> None:
+    """Write a prototype's anonymised feedback, as engineers receive it."""
+    if fmt not in ("json", "csv", "parquet") or part not in ("engagements", "reports",
+                                                              "telemetry"):
+        raise fail(ValueError("--format: json, csv or parquet; "
+                               "--part: engagements, reports or telemetry"))
+    settings = Settings()
+    with cli_session() as session:
+        found = session.get(Prototype, prototype)
+        if found is None:
+            raise fail(ValueError(f"prototype: no prototype {prototype}"))
+        secret = settings.secret().encode()
+        export = feedback_export(session=session, prototype=found, master_secret=secret,
+                                 k=settings.k_anonymity, l=settings.l_diversity)
+        telemetry = telemetry_summaries(session=session, prototype=found, master_secret=secret,
+                                        data_dir=settings.data_dir)
+    out.write_bytes(render(export, fmt, part, telemetry).body)
+    console.print(f"wrote {out}: {len(export.engagements)} engagements, "
+                  f"{len(export.reports)} reports "
+                  f"({export.engagement_suppression.suppressed_rows} engagements suppressed)")

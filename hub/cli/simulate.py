@@ -1,0 +1,55 @@
+"""`soldierslab simulate`: a version trialled in simulation, beside the baselines."""
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from hub.cli.common import app, cli_session, console, fail, score_row, score_table
+from hub.flows.simulation import MAX_RUNS, run_simulation, scenario_named
+from hub.settings import Settings
+from sandbox import service
+from sandbox.errors import DomainError, Invalid
+from sandbox.models import Version
+from sandbox.scoring import score
+from simulators.engine import simulate
+from simulators.threats import BASELINES
+
+
+@app.command("simulate")
+def simulate_command(
+        version: Annotated[int, typer.Option(help="registry version id")],
+        scenario: Annotated[str, typer.Option(help="library scenario name or a .toml file")],
+        runs: Annotated[int, typer.Option(min=1, max=MAX_RUNS)] = 1000,
+        seed: Annotated[int, typer.Option(min=0)] = 1) -> None:
+    """Trial a version in simulation: records a trial of kind simulation, prints its score
+    beside the baselines flown through the same scenario."""
+    with cli_session() as session:
+        try:
+            found = session.get(Version, version)
+            if found is None:
+                raise Invalid(f"version: no version {version}")
+            chosen = scenario_named(scenario, allow_files=True)
+            with Progress(console=console) as bar:
+                task = bar.add_task(f"simulating {chosen.name}", total=runs)
+
+                def progress(done: int, total: int) -> None:
+                    # the last chunk is followed by the (longer, for big runs) database write
+                    bar.update(task, completed=done, description=f"simulating {chosen.name}"
+                               if done < total else f"recording {chosen.name} engagements")
+
+                trial = run_simulation(session=session, version=found, scenario=chosen,
+                                       runs=runs, seed=seed, by=None,
+                                       data_dir=Settings().data_dir, progress=progress)
+            own = service.version_score(session=session, version=found)
+        except DomainError as error:
+            raise fail(error) from error
+        console.print(f"recorded trial {trial.id} ({chosen.name}, {runs} runs, seed {seed})")
+        table = score_table(f"Scenario {chosen.name} (baselines' USD taken as EUR)")
+        score_row(table, f"version {found.version} (all its simulations)",
+                   own.by_trial_kind["simulation"])
+        for name, baseline in BASELINES.items():
+            frame = simulate(chosen, baseline, runs=min(runs, 2000), seed=seed)
+            score_row(table, f"baseline {name}", score(frame.assign(
+                trial_kind="simulation", unit_cost_cents=baseline.unit_cost_cents)))
+        console.print(table)

@@ -1,0 +1,1 @@
+"""Work that crosses packages: plain functions over a session or engine, no FastAPI types."""

@@ -1,0 +1,1 @@
+"""Network listeners that are not HTTP: MAVLink over UDP/TCP, DIS."""
