@@ -42,7 +42,18 @@ async def domain_error(request: Request, error: Exception) -> Response:
     await _audit_refusal(request, code)
     if _wants_page(request):
         return html_error(request, code, str(error))
+    if code == 422:
+        return invalid_response(str(error))
     return JSONResponse({"detail": str(error)}, status_code=code)
+
+
+def invalid_response(message: str) -> JSONResponse:
+    """422 in the shape FastAPI's own validation errors have, so clients parse one shape; a
+    message that starts with `field:` names that field."""
+    field, sep, _ = message.partition(":")
+    where = ["body", field] if sep and field.isidentifier() else ["body"]
+    return JSONResponse({"detail": [{"loc": where, "msg": message, "type": "invalid"}]},
+                        status_code=422)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -55,8 +66,8 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 async def storage_error(_request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, DataError):  # the database refused a value: the client's to fix
-        return JSONResponse({"detail": "a value could not be stored: invalid characters or "
-                                       "out of range; nothing was written"}, status_code=422)
+        return invalid_response("a value could not be stored: invalid characters or out of "
+                                "range; nothing was written")
     # Covers a failed audit entry too: the action rolled back with it (fail closed).
     return JSONResponse({"detail": "storage unavailable; nothing was written, try again"},
                         status_code=503)

@@ -49,6 +49,6 @@ def test_values_the_database_refuses_are_client_errors(client, make_user, engine
         make_user(Role.reviewer)))
     if engine.dialect.name == "postgresql":  # PostgreSQL refuses NUL in text; SQLite keeps it
         assert response.status_code == 422
-        assert "invalid characters" in response.json()["detail"]
+        assert "invalid characters" in response.json()["detail"][0]["msg"]
     else:
         assert (response.status_code, response.json()) == (200, [])

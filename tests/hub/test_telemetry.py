@@ -93,7 +93,7 @@ def test_bad_uploads_are_refused(client, setup, body, message) -> None:
     _, soldier, trial = setup
     response = _upload(client, soldier, trial, body)
     assert response.status_code == 422
-    assert message in response.json()["detail"]
+    assert message in response.json()["detail"][0]["msg"]
 
 
 def test_oversized_upload_is_refused_as_it_streams(settings, engine, session, make_user,

@@ -56,7 +56,8 @@ def test_trial_of_unknown_version_is_refused(client, make_user) -> None:
     response = client.post("/api/v1/trials", headers=auth(make_user(Role.soldier)), json={
         "version_id": 9999, "kind": "field", "scenario": "s", "started_at": "2026-11-01T08:00:00Z"})
     assert response.status_code == 422
-    assert response.json() == {"detail": "version_id: version 9999 does not exist"}
+    assert response.json()["detail"] == [{"loc": ["body", "version_id"], "type": "invalid",
+                                          "msg": "version_id: version 9999 does not exist"}]
 
 
 def test_simulator_trial_names_its_simulator(client, make_user, version) -> None:
