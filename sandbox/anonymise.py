@@ -9,11 +9,12 @@ generalised or suppressed until every combination is shared by k rows with l out
 import hashlib
 import hmac
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from sandbox.scrub import scrub_text
 
 
 class AnonymisationError(Exception):
@@ -28,43 +29,6 @@ def company_key(master_secret: bytes, company_id: int) -> bytes:
 def pseudonym(value: str, *, key: bytes, kind: str) -> str:
     digest = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
     return f"{kind}-{digest[:12]}"
-
-
-# --- free text -----------------------------------------------------------------------------
-
-_PATTERNS = [
-    ("[email]", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    ("[position]", r"\b\d{1,2}[C-HJ-NP-X]\s?[A-HJ-NP-Z]{2}\s?\d{2,5}\s?\d{2,5}\b"),  # MGRS
-    ("[position]", r"\d{1,3}\s*°\s*\d{1,2}\s*['′](?:\s*\d{1,2}(?:\.\d+)?\s*[\"″])?"
-                   r"(?:\s*[NSEW]\b)?"),
-    ("[position]", r"[-+]?\d{1,3}\.\d{2,}°?(?:\s*[NSns])?\s*[,;/ ]\s*[-+]?\d{1,3}\.\d{2,}°?"
-                   r"(?:\s*[EWew]\b)?"),
-    ("[phone]", r"(?<![\w.])\+?\d[\d\s().-]{7,}\d(?![\w.])"),
-]
-_COMPILED = [(tag, re.compile(pattern, re.IGNORECASE)) for tag, pattern in _PATTERNS]
-
-
-def _roster_pattern(roster: Iterable[str]) -> re.Pattern[str] | None:
-    words: set[str] = set()
-    for entry in roster:
-        entry = entry.strip()
-        if entry:
-            words.add(entry)
-            words.update(token for token in re.split(r"[\s_.-]+", entry) if len(token) >= 3)
-    if not words:
-        return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-
-
-def scrub_text(text: str, *, roster: Iterable[str]) -> str:
-    """Remove roster names (users, callsigns, units), e-mails, phones and positions."""
-    for tag, pattern in _COMPILED[:4]:  # positions before phones: both are digits
-        text = pattern.sub(tag, text)
-    names = _roster_pattern(roster)
-    if names is not None:
-        text = names.sub("[name]", text)
-    return _COMPILED[4][1].sub("[phone]", text)
 
 
 # --- places and times ----------------------------------------------------------------------
