@@ -33,6 +33,7 @@ from sandbox.models.detections import (
     SensorSessionCreate,
     SensorSessionPublic,
 )
+from sandbox.models.privacy import FeedbackRelease, PrivacyBudget, TrialSite
 from sandbox.models.readiness import (
     Conditions,
     Decision,
@@ -120,6 +121,7 @@ __all__ = [
     "FindingPublic",
     "FindingStatus",
     "FindingUpdate",
+    "FeedbackRelease",
     "Id",
     "Input",
     "KeyAccess",
@@ -138,6 +140,7 @@ __all__ = [
     "PrototypeCreate",
     "PrototypeKind",
     "PrototypePublic",
+    "PrivacyBudget",
     "PrototypeUpdate",
     "Report",
     "ReportBase",
@@ -161,6 +164,7 @@ __all__ = [
     "TrialCreate",
     "TrialKind",
     "TrialPublic",
+    "TrialSite",
     "User",
     "UserBase",
     "UserCreate",
