@@ -37,62 +37,107 @@ def _crc_matches(buf: np.ndarray, start: int, end: int, extra: int) -> bool:
     return crc == (buf[end] | (np.int64(buf[end + 1]) << 8))
 
 
+NOT_MAGIC, INCOMPLETE, UNKNOWN_ID, BAD_CRC, INCOMPATIBLE, VALID = range(6)
+WAIT = -2  # a frame may start in a signature region, but its end has not arrived yet
+
+
+@njit(cache=True, nogil=True)
+def candidate(buf: np.ndarray, pos: int, crc_extra: np.ndarray) -> tuple[int, int, int]:
+    """What starts at `pos`: (kind, end of the frame, end of its CRC).
+
+    The end includes the 13-byte signature of a signed MAVLink 2 frame; the CRC end does not.
+    """
+    n = buf.shape[0]
+    magic = buf[pos]
+    if magic != STX_V1 and magic != STX_V2:
+        return NOT_MAGIC, pos + 1, pos + 1
+    header = 10 if magic == STX_V2 else 6
+    if pos + header > n:
+        return INCOMPLETE, n + 1, n + 1
+    length = np.int64(buf[pos + 1])
+    flags = buf[pos + 2] if magic == STX_V2 else 0
+    if magic == STX_V2:
+        msgid = (np.int64(buf[pos + 7]) | (np.int64(buf[pos + 8]) << 8)
+                 | (np.int64(buf[pos + 9]) << 16))
+    else:
+        msgid = np.int64(buf[pos + 5])
+    crc_end = pos + header + length + 2
+    end = crc_end + (SIGNATURE_LEN if flags & 1 else 0)
+    if end > n:
+        return INCOMPLETE, end, crc_end
+    extra = crc_extra[msgid] if msgid < crc_extra.shape[0] else -1
+    if extra < 0:
+        return UNKNOWN_ID, end, crc_end
+    if not _crc_matches(buf, pos + 1, crc_end - 2, extra):
+        return BAD_CRC, end, crc_end
+    # The spec (and pymavlink): a frame carrying an incompatibility flag other than SIGNED
+    # cannot be understood and is dropped, whole.
+    return (INCOMPATIBLE if flags & 0xFE else VALID), end, crc_end
+
+
+@njit(cache=True, nogil=True)
+def _overlapping_frame(buf: np.ndarray, crc_end: int, end: int, gap: int,
+                       crc_extra: np.ndarray, final: bool) -> int:
+    """Start of a valid frame beginning inside an accepted frame's CRC or signature bytes;
+    -1 if none, WAIT if one may begin there but has not fully arrived.
+
+    A link that cuts a frame's tail (a signature, or the CRC's last byte that the next byte
+    then happens to match) hides the next frame inside it; a frame whose own 16-bit CRC holds
+    there is that next frame, not a coincidence.
+    """
+    for start in range(crc_end - 2 + gap, min(end + gap, buf.shape[0])):
+        if buf[start] != STX_V1 and buf[start] != STX_V2:
+            continue
+        kind, _, _ = candidate(buf, start, crc_extra)
+        if kind == VALID or kind == INCOMPATIBLE:
+            return start
+        if kind == INCOMPLETE and not final:
+            return WAIT
+    return -1
+
+
 @njit(cache=True, nogil=True)
 def walk(buf: np.ndarray, pos: int, gap: int, crc_extra: np.ndarray, final: bool,
-         starts: np.ndarray) -> tuple[int, int, int, int]:
+         starts: np.ndarray) -> tuple[int, int, int, int, int]:
     """Find valid frames from `pos`, each `gap` bytes after the previous (8 in a tlog).
 
     Writes frame starts into `starts`; returns (frames, resume position, CRC failures,
-    plausible unknown-id frames). A candidate whose CRC fails consumes one byte only, so the walk
-    resynchronises byte by byte. Not `final`: stops at the first incomplete candidate.
+    plausible unknown-id frames, frames with unknown incompatibility flags). A candidate whose
+    CRC fails consumes one byte only, so the walk resynchronises byte by byte; a valid frame
+    overlapping the tail of the one before is kept too. Not `final`: stops at the first
+    incomplete candidate.
     """
     n = buf.shape[0]
-    count = 0
-    crc_failures = 0
-    unknown = 0
+    count = crc_failures = unknown = incompatible = 0
     pos += gap
     while pos < n:
-        magic = buf[pos]
-        if magic != STX_V1 and magic != STX_V2:
+        if buf[pos] != STX_V1 and buf[pos] != STX_V2:
             pos += 1
             continue
-        header = 10 if magic == STX_V2 else 6
-        if pos + header > n:
-            if final:
-                pos += 1
-                continue
+        kind, end, crc_end = candidate(buf, pos, crc_extra)
+        if kind == INCOMPLETE and not final:
             break
-        length = np.int64(buf[pos + 1])
-        if magic == STX_V2:
-            signature = SIGNATURE_LEN if buf[pos + 2] & 1 else 0
-            msgid = (np.int64(buf[pos + 7]) | (np.int64(buf[pos + 8]) << 8)
-                     | (np.int64(buf[pos + 9]) << 16))
-        else:
-            signature = 0
-            msgid = np.int64(buf[pos + 5])
-        end = pos + header + length + 2 + signature
-        if end > n:
-            if final:
-                pos += 1
-                continue
-            break
-        extra = crc_extra[msgid] if msgid < crc_extra.shape[0] else -1
-        if extra < 0:
+        if kind == VALID or kind == INCOMPATIBLE:
+            found = _overlapping_frame(buf, crc_end, end, gap, crc_extra, final)
+            if found == WAIT:
+                break
+            if kind == VALID:
+                starts[count] = pos
+                count += 1
+            else:
+                incompatible += 1
+            pos = found if found >= 0 else end + gap
+            continue
+        if kind == UNKNOWN_ID:
             # An unknown id has no CRC_EXTRA to prove it a frame, so it consumes nothing (its
             # bytes are searched like any others); it counts where the next frame lines up.
             following = end + gap
             if following >= n or buf[following] == STX_V1 or buf[following] == STX_V2:
                 unknown += 1
-            pos += 1
-            continue
-        if _crc_matches(buf, pos + 1, pos + header + length, extra):
-            starts[count] = pos
-            count += 1
-            pos = end + gap
-        else:
+        elif kind == BAD_CRC:
             crc_failures += 1
-            pos += 1
-    return count, min(pos, n), crc_failures, unknown
+        pos += 1
+    return count, min(pos, n), crc_failures, unknown, incompatible
 
 
 @njit(cache=True, nogil=True)

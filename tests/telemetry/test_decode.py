@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pymavlink.generator.mavcrc import x25crc
 
 from telemetry import StreamDecoder, decode, decode_stream, decode_tlog
 from tests.telemetry.streams import (
@@ -171,3 +172,186 @@ def test_unknown_message_ids_are_counted_and_skipped() -> None:
     result = decode(known + unknown + known)
     assert result.stats.unknown_ids == 1
     assert len(result.frames["HEARTBEAT"]) == 2
+
+
+KEY = bytes(range(32))
+
+
+def _with_flags(data: bytes, spec, flags: int) -> bytes:
+    """A MAVLink 2 frame re-sealed with other incompat flags (the CRC covers them)."""
+    header = bytearray(data[:10])
+    header[2] = flags
+    body = data[10:10 + header[1]]
+    crc = x25crc(bytes(header[1:]) + body)
+    crc.accumulate(bytes([spec.crc_extra]))
+    return bytes(header) + body + crc.crc.to_bytes(2, "little")
+
+
+@pytest.mark.parametrize("flags", [0x02, 0x80])
+def test_unknown_incompat_flags_drop_the_frame_as_pymavlink_does(flags: int) -> None:
+    spec = SPEC["HEARTBEAT"]
+    beat = frame(spec, bytes(range(1, spec.wire_length + 1)), seq=1)
+    data = frame(spec, bytes(spec.wire_length), seq=0) + _with_flags(beat, spec, flags) + frame(
+        spec, bytes(spec.wire_length), seq=2)
+    result = decode(data)
+    assert result.frames["HEARTBEAT"]["packet_seq"].tolist() == [0, 2]
+    assert result.stats.incompatible_flags == 1
+    assert result.stats.crc_failures == 0
+    assert [m.get_header().seq for m in pymavlink_decode(data)] == [0, 2]
+
+
+def _cut_signature(signed: bytes, remaining: int) -> bytes:
+    return signed[:len(signed) - 13 + remaining]
+
+
+@pytest.mark.parametrize("remaining", [0, 1, 6, 12])
+def test_a_cut_signature_does_not_swallow_the_next_frame(remaining: int) -> None:
+    spec = SPEC["ATTITUDE"]
+    rng = random.Random(remaining)
+    first = frame(spec, random_payload(spec, rng), seq=0, key=KEY, timestamp=5)
+    rest = [frame(spec, random_payload(spec, rng), seq=i, key=KEY, timestamp=5 + i)
+            for i in (1, 2)]
+    data = _cut_signature(first, remaining) + b"".join(rest)
+    result = decode(data)
+    assert result.frames["ATTITUDE"]["packet_seq"].tolist() == [0, 1, 2]
+    # pymavlink takes the next frame's first bytes as the cut frame's signature
+    assert [m.get_header().seq for m in pymavlink_decode(data)][:2] != [0, 1]
+
+
+def test_a_cut_signature_in_a_tlog_does_not_swallow_the_next_record(tmp_path) -> None:
+    spec = SPEC["VFR_HUD"]
+    rng = random.Random(9)
+    records = [frame(spec, random_payload(spec, rng), seq=i, key=KEY, timestamp=i)
+               for i in range(3)]
+    records[0] = _cut_signature(records[0], 4)
+    stamps = [1_700_000_000_000_000 + i for i in range(3)]
+    path = tmp_path / "cut.tlog"
+    path.write_bytes(b"".join(s.to_bytes(8, "big") + r for s, r in zip(stamps, records,
+                                                                          strict=True)))
+    table = decode_tlog(path)["VFR_HUD"]
+    assert table["packet_seq"].tolist() == [0, 1, 2]
+    assert table["time_us"].tolist() == stamps
+
+
+def test_with_a_key_a_cut_signature_fails_and_the_next_frame_is_checked_alone() -> None:
+    spec = SPEC["HEARTBEAT"]
+    first = frame(spec, bytes(spec.wire_length), seq=0, key=KEY, timestamp=5)
+    second = frame(spec, bytes(spec.wire_length), seq=1, key=KEY, timestamp=6)
+    result = decode(_cut_signature(first, 12) + second + second, signing_key=KEY)
+    assert result.frames["HEARTBEAT"]["packet_seq"].tolist() == [1]
+    assert (result.stats.bad_signature, result.stats.replayed) == (1, 1)
+
+
+def test_a_frame_cut_by_one_crc_byte_that_the_next_byte_matches_keeps_both() -> None:
+    spec = SPEC["HEARTBEAT"]
+    rng = random.Random(0)
+    beats = (frame(spec, random_payload(spec, rng), seq=s % 256) for s in range(5000))
+    first = next(b for b in beats if b[-1] == 0xFD)  # its last CRC byte is a magic byte
+    second = frame(spec, bytes(spec.wire_length), seq=77)
+    result = decode(first[:-1] + second)
+    assert result.frames["HEARTBEAT"]["packet_seq"].tolist() == [first[4], 77]
+
+
+def _noisy_link(seed: int, count: int = 1500) -> tuple[bytes, list[bytes]]:
+    """Frames of every kind (MAVLink 1 and 2, half of these signed) as a radio link damages
+    them: bit flips, junk between frames, frames and signatures cut short. Answers the stream
+    and the frames that crossed it intact."""
+    rng = random.Random(seed)
+    specs = list(SPECS.values())
+    stream, intact = bytearray(), []
+    for index in range(count):
+        spec = rng.choice(specs)
+        v2 = spec.msgid > 255 or rng.random() < 0.8
+        key = KEY if v2 and rng.random() < 0.5 else None
+        data = bytearray(frame(spec, random_payload(spec, rng), v2=v2, seq=index % 256,
+                               sysid=rng.randrange(1, 5), key=key, timestamp=index))
+        damage = rng.random()
+        if damage < 0.04:
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif damage < 0.12 and key is not None:
+            data = data[:len(data) - rng.randrange(1, 14)]  # the signature cut short
+        elif damage < 0.15:
+            data = data[:rng.randrange(1, len(data))]
+        else:
+            intact.append(bytes(data))
+        if rng.random() < 0.04:
+            stream += rng.randbytes(rng.randrange(1, 40))
+        stream += data
+    return bytes(stream), intact
+
+
+def _assert_no_intact_frame_lost(seed: int) -> None:
+    data, intact = _noisy_link(seed)
+    ours = _our_rows(decode(data).frames)
+    assert _their_rows(pymavlink_decode(b"".join(intact))) - ours == Counter()
+    assert _their_rows(pymavlink_decode(data)) - ours == Counter()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_noisy_signed_links_lose_no_intact_frame(seed: int) -> None:
+    _assert_no_intact_frame_lost(seed)
+
+
+@pytest.mark.parametrize("seed", [1009, 2039, 4099])  # held out: never used while tuning
+def test_noisy_signed_links_lose_no_intact_frame_held_out(seed: int) -> None:
+    _assert_no_intact_frame_lost(seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10_000, 10_100))
+def test_noisy_signed_links_lose_no_intact_frame_soak(seed: int) -> None:
+    _assert_no_intact_frame_lost(seed)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_small_pieces_of_a_noisy_link_decode_as_the_whole(seed: int) -> None:
+    data, _ = _noisy_link(seed, count=600)
+    decoder = StreamDecoder()
+    rng = random.Random(seed)
+    parts = []
+    for position in range(0, len(data), 64):
+        decoder.append(data[position:position + 64])
+        if rng.random() < 0.1:
+            parts.append(decoder.take())
+    parts.append(decoder.take(final=True))
+    whole = decode(data)
+    pieces = {name: pd.concat([p[name] for p in parts if name in p], ignore_index=True)
+              for name in whole.frames}
+    assert sorted(pieces) == sorted(whole.frames)
+    for name, table in whole.frames.items():
+        pd.testing.assert_frame_equal(pieces[name], table)
+    assert decoder.stats == whole.stats
+
+
+def test_appending_decodes_nothing_until_taken() -> None:
+    decoder = StreamDecoder()
+    beat = frame(SPEC["HEARTBEAT"], bytes(SPEC["HEARTBEAT"].wire_length))
+    decoder.append(beat)
+    decoder.append(beat[:5])
+    assert decoder.pending_bytes == len(beat) + 5
+    assert decoder.stats.frames == 0
+    assert len(decoder.take()["HEARTBEAT"]) == 1
+    assert decoder.pending_bytes == 0
+    decoder.append(beat[5:])
+    assert len(decoder.take()["HEARTBEAT"]) == 1
+
+
+def test_senders_that_leave_the_sequence_at_zero_lose_nothing() -> None:
+    spec = SPEC["HEARTBEAT"]
+    payload = bytes(spec.wire_length)
+    zeros = b"".join(frame(spec, payload, seq=0, sysid=3) for _ in range(500))
+    assert decode(zeros).stats.sequence_gaps == 0
+    repeated = b"".join(frame(spec, payload, seq=9, sysid=4) for _ in range(50))
+    assert decode(repeated).stats.sequence_gaps == 0
+
+
+def test_link_loss_counts_from_where_a_sender_starts_counting() -> None:
+    spec = SPEC["HEARTBEAT"]
+    payload = bytes(spec.wire_length)
+    seqs = [0, 0, 0, 7, 8, 10, 10, 14]  # from 7 -> 8 on: lost 9, 11, 12, 13
+    data = b"".join(frame(spec, payload, seq=s) for s in seqs)
+    assert decode(data).stats.sequence_gaps == 4
+    decoder = StreamDecoder()  # across pieces, the sender stays known as counting
+    decoder.feed(data)
+    decoder.feed(frame(spec, payload, seq=20))
+    assert decoder.stats.sequence_gaps == 4 + 5
