@@ -1,6 +1,10 @@
-"""decode_tlog against pymavlink on the same realistic copter tlog.
+"""The decoder against pymavlink on the same realistic copter telemetry.
 
-python -m benchmarks.decode [--messages 1000000] [--reference 100000]
+python -m benchmarks.decode [--part tlog|pieces|both] [--messages 1000000] [--reference 100000]
+
+tlog: decode_tlog on a whole file. pieces: a live stream cut into 64-byte pieces and 300-byte
+datagrams, each appended to a StreamDecoder and taken every TAKE_BYTES (as the live receivers
+do), against pymavlink's parse_buffer fed the same pieces.
 """
 
 import argparse
@@ -17,7 +21,8 @@ import numpy as np
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from telemetry import decode, decode_tlog
+from telemetry import StreamDecoder, decode, decode_tlog
+from telemetry.decode import TAKE_BYTES
 
 RATE_HZ = {"ATTITUDE": 50, "RAW_IMU": 50, "SERVO_OUTPUT_RAW": 25, "GLOBAL_POSITION_INT": 10,
            "VFR_HUD": 10, "GPS_RAW_INT": 5, "SYS_STATUS": 2, "BATTERY_STATUS": 2,
@@ -52,16 +57,22 @@ def _one_second(mav: mavlink.MAVLink, t: float) -> list:
     return out
 
 
-def make_tlog(path: Path, messages: int) -> int:
-    """Write a tlog of `messages` messages; answers its size in bytes."""
+def copter_frames(count: int) -> list[bytes]:
+    """`count` frames of a copter flight, their sequence numbers counting up."""
     mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
-    records = []
+    frames: list[bytes] = []
     t = 0.0
-    while len(records) < 20_000:  # a template of a few minutes of flight, then tiled
+    while len(frames) < count:
         for message in _one_second(mav, t):
-            records.append(message.pack(mav))
+            frames.append(message.pack(mav))
             mav.seq = (mav.seq + 1) % 256
         t += 1.0
+    return frames[:count]
+
+
+def make_tlog(path: Path, messages: int) -> int:
+    """Write a tlog of `messages` messages; answers its size in bytes."""
+    records = copter_frames(20_000)  # a template of a few minutes of flight, then tiled
     frames = records[: len(records) // 256 * 256]  # whole seq cycles, so tiles join cleanly
     lengths = np.array([len(f) + 8 for f in frames])
     template = np.frombuffer(b"".join(bytes(8) + f for f in frames), dtype=np.uint8)
@@ -74,6 +85,48 @@ def make_tlog(path: Path, messages: int) -> int:
     data[offsets[:, None] + np.arange(8)] = stamp_bytes
     data.tofile(path)
     return int(data.size)
+
+
+def pieces_rate(pieces: list[bytes], take_bytes: int) -> tuple[int, float]:
+    """Messages and seconds for StreamDecoder fed `pieces`, taken every `take_bytes`."""
+    decoder = StreamDecoder()
+    count = 0
+    started = time.perf_counter()
+    for piece in pieces:
+        decoder.append(piece)
+        if decoder.pending_bytes >= take_bytes:
+            count += sum(len(table) for table in decoder.take().values())
+    count += sum(len(table) for table in decoder.take(final=True).values())
+    return count, time.perf_counter() - started
+
+
+def pymavlink_pieces_rate(pieces: list[bytes]) -> tuple[int, float]:
+    parser = mavlink.MAVLink(None)
+    parser.robust_parsing = True
+    count = 0
+    started = time.perf_counter()
+    for piece in pieces:
+        count += len(parser.parse_buffer(piece) or [])
+    return count, time.perf_counter() - started
+
+
+def run_pieces(messages: int, reference: int) -> None:
+    frames = copter_frames(messages)
+    data = b"".join(frames)
+    StreamDecoder().feed(data[:65536])  # compile or load the cached machine code first
+    print(f"stream: {len(frames):,} messages, {len(data) / 1e6:.1f} MB, no tlog stamps")
+    for size in (64, 300):
+        pieces = [data[i:i + size] for i in range(0, len(data), size)]
+        ref_count, ref_s = pymavlink_pieces_rate(pieces[: reference * len(pieces) // messages])
+        ref_rate = ref_count / ref_s
+        print(f"{size}-byte pieces: pymavlink parse_buffer {ref_rate:,.0f} msg/s "
+              f"({ref_count:,} messages)")
+        for take_bytes in sorted({64 << 10, TAKE_BYTES}):
+            count, seconds = pieces_rate(pieces, take_bytes)
+            default = " (the receivers' TAKE_BYTES)" if take_bytes == TAKE_BYTES else ""
+            print(f"  StreamDecoder append + take every {take_bytes >> 10:,} KiB{default}: "
+                  f"{count / seconds:,.0f} msg/s ({count:,} messages), "
+                  f"ratio {count / seconds / ref_rate:.1f}x pymavlink")
 
 
 def pymavlink_rate(path: Path, limit: int) -> tuple[int, float]:
@@ -113,19 +166,10 @@ def _peak_child(path: Path) -> None:
     print(peak - before)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--reference", type=int, default=100_000,
-                        help="messages pymavlink reads (a prefix: it is slow)")
-    parser.add_argument("--peak-child", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.peak_child:
-        _peak_child(args.peak_child)
-        return
+def run_tlog(messages: int, reference: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "copter.tlog"
-        size = make_tlog(path, args.messages)
+        size = make_tlog(path, messages)
         warm = time.perf_counter()
         decode(np.fromfile(path, dtype=np.uint8, count=65536), tlog=True)
         compile_s = time.perf_counter() - warm
@@ -133,7 +177,7 @@ def main() -> None:
         frames = decode_tlog(path)
         ours_s = time.perf_counter() - started
         decoded = sum(len(table) for table in frames.values())
-        ref_count, ref_s = pymavlink_rate(path, args.reference)
+        ref_count, ref_s = pymavlink_rate(path, reference)
         child = subprocess.run([sys.executable, "-m", "benchmarks.decode", "--peak-child",
                                 str(path)], capture_output=True, text=True, check=True)
         peak = int(child.stdout.split()[-1])
@@ -145,6 +189,23 @@ def main() -> None:
     print(f"ratio: {ours_rate / ref_rate:.1f}x pymavlink")
     print(f"peak resident memory decode_tlog adds: {peak / 1e6:.0f} MB = "
           f"{peak / size:.2f}x the file")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=("tlog", "pieces", "both"), default="both")
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--reference", type=int, default=100_000,
+                        help="messages pymavlink reads (a prefix: it is slow)")
+    parser.add_argument("--peak-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peak_child:
+        _peak_child(args.peak_child)
+        return
+    if args.part in ("tlog", "both"):
+        run_tlog(args.messages, args.reference)
+    if args.part in ("pieces", "both"):
+        run_pieces(args.messages, args.reference)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from telemetry.framing import SIGNATURE_LEN, gather, header_fields, walk
 from telemetry.signing import SigningState, keep_signed
 
 TLOG_STAMP = 8
+TAKE_BYTES = 1 << 20  # a live receiver takes at this size (or on its timer), whichever first
 
 
 @dataclass
