@@ -25,6 +25,12 @@ class TelemetrySession(SQLModel, table=True):
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
     crc_failures: int = Field(default=0, sa_type=sa.BigInteger)
     link_lost: int = Field(default=0, sa_type=sa.BigInteger)
+    # Live UDP/TCP ingest: datagrams carrying this session's frames, datagrams the kernel
+    # dropped on that listener meanwhile (it does not say whose), frames the decoder refused.
+    datagrams: int = Field(default=0, sa_type=sa.BigInteger)
+    listener_drops: int = Field(default=0, sa_type=sa.BigInteger)
+    unknown_ids: int = Field(default=0, sa_type=sa.BigInteger)
+    incompatible_flags: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class TelemetrySessionCreate(Input):
@@ -44,6 +50,10 @@ class TelemetrySessionPublic(SQLModel):
     counts: dict[str, int]
     crc_failures: int
     link_lost: int
+    datagrams: int
+    listener_drops: int
+    unknown_ids: int
+    incompatible_flags: int
 
 
 class TelemetrySessionCreated(TelemetrySessionPublic):
