@@ -1,20 +1,25 @@
 """Anonymised feedback for engineers: pure functions over DataFrames. No I/O.
 
 What leaves: pseudonyms (keyed per company, so two companies' exports cannot be joined), free
-text with names, contacts and positions removed, positions only as metres from a secret
-per-trial origin, times as seconds from trial start and the ISO week; quasi-identifiers
-generalised or suppressed until every combination is shared by k rows with l outcomes.
+text with names, contacts, positions and times removed, positions only as metres from a secret
+per-trial origin, times as the ISO week of the trial (never a clock time).
+
+Soldiers' feedback is released in batches. A batch is cut when the rows that arrived since the
+last one can be generalised so that every combination of quasi-identifiers (unit, unit kind,
+region, week: all properties of the trial, the same in every part) is shared by at least k
+distinct people (the soldier who logged the trial; the author of a report) and, for
+engagements, l outcomes; otherwise they wait. Comparing two exports therefore shows whole
+batches, never one report. Generalisation levels never fall from one batch to the next and
+every batch is shown at the latest levels: a coarsening of a k-anonymous set is k-anonymous,
+so everything an engineer holds, old exports included, stays so.
 """
 
 import hashlib
 import hmac
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import pandas as pd
-
-from sandbox.scrub import scrub_text
 
 
 class AnonymisationError(Exception):
@@ -51,133 +56,92 @@ def iso_week(moments: pd.Series) -> pd.Series:
 
 # --- k-anonymity and l-diversity -----------------------------------------------------------
 
-@dataclass(frozen=True)
-class Suppression:
-    k: int
-    l: int  # noqa: E741  (the name of the property)
-    generalised: dict[str, str] = field(default_factory=dict)  # column -> level used
-    suppressed_rows: int = 0
-    rows: int = 0
+QUASI_IDENTIFIERS = ["unit", "unit_kind", "region", "week"]
+Levels = dict[str, int]
 
 
 def _month(week: str) -> str:
-    if week == "*":
-        return "*"
+    if week in ("*", "none"):
+        return week
     year, number = week.split("-W")
     return pd.Timestamp.fromisocalendar(int(year), int(number), 1).strftime("%Y-%m")
 
 
+def _hide(_value: str) -> str:
+    return "*"
+
+
+def _same(value: str) -> str:
+    return value
+
+
 # Each quasi-identifier coarsens step by step; the last step hides it.
-HIERARCHIES = {"week": [lambda v: v, _month, lambda v: "*"],
-               "region": [lambda v: v, lambda v: "*"],
-               "unit": [lambda v: v, lambda v: "*"],
-               "unit_kind": [lambda v: v, lambda v: "*"]}
+HIERARCHIES: dict[str, list[Callable[[str], str]]] = {
+    "week": [_same, _month, _hide], "region": [_same, _hide], "unit": [_same, _hide],
+    "unit_kind": [_same, _hide]}
 LEVEL_NAMES = {"week": ["week", "month", "hidden"]}
+FINEST: Levels = {q: 0 for q in QUASI_IDENTIFIERS}
 
 
-def failing_classes(frame: pd.DataFrame, quasi_identifiers: list[str], *, k: int, l: int,  # noqa: E741
-                    sensitive: str | None) -> pd.Series:
-    """Mask of rows whose equivalence class is smaller than k or has fewer than l outcomes."""
+def level_names(levels: Levels) -> dict[str, str]:
+    return {q: LEVEL_NAMES.get(q, ["exact", "hidden"])[step] for q, step in levels.items()}
+
+
+def generalise(frame: pd.DataFrame, levels: Levels) -> pd.DataFrame:
+    """A copy of `frame` with each quasi-identifier coarsened to its level."""
+    out = frame.copy()
+    for q, step in levels.items():
+        if q in out:
+            out[q] = out[q].astype(str).map(HIERARCHIES[q][step])
+    return out
+
+
+def failing_classes(frame: pd.DataFrame, *, k: int, l: int,  # noqa: E741
+                    sensitive: str | None, person: str = "person") -> pd.Series:
+    """Mask of rows whose class has fewer than k distinct people or l distinct `sensitive`."""
     if frame.empty:
         return pd.Series(dtype=bool)
-    groups = frame.groupby(quasi_identifiers, dropna=False, sort=False)
-    small = groups[quasi_identifiers[0]].transform("size") < k
+    groups = frame.groupby(QUASI_IDENTIFIERS, dropna=False, sort=False)
+    small = groups[person].transform("nunique") < k
     if sensitive is None or l <= 1:
         return small
     return small | (groups[sensitive].transform("nunique") < l)
 
 
-def enforce_k_anonymity(frame: pd.DataFrame, *, quasi_identifiers: list[str],
-                        sensitive: str | None, k: int = 5, l: int = 2,  # noqa: E741
-                        max_suppressed: float = 0.1) -> tuple[pd.DataFrame, Suppression]:
-    """Generalise all quasi-identifiers a level at a time until at most `max_suppressed` of
-    the rows fail, then drop those rows."""
-    depth = max(len(HIERARCHIES[q]) for q in quasi_identifiers)
+def plan_levels(pending: pd.DataFrame, *, floor: Levels, k: int, l: int,  # noqa: E741
+                sensitive: str | None, max_suppressed: float = 0.1) -> Levels | None:
+    """The finest levels, no finer than `floor`, at which `pending` (one row per trial and
+    outcome, or per report, with a `rows` count) can be released with at most
+    `max_suppressed` of its rows held out; None when even hiding everything leaves fewer than
+    k people or l outcomes: then nothing is released yet."""
+    if pending.empty:
+        return None
+    depth = max(len(steps) for steps in HIERARCHIES.values())
     for level in range(depth):
-        steps = {q: min(level, len(HIERARCHIES[q]) - 1) for q in quasi_identifiers}
-        candidate = frame.copy()
-        for q, step in steps.items():
-            candidate[q] = candidate[q].astype(str).map(HIERARCHIES[q][step])
-        failing = failing_classes(candidate, quasi_identifiers, k=k, l=l, sensitive=sensitive)
-        if failing.sum() <= max_suppressed * len(candidate) or level == depth - 1:
-            kept = candidate[~failing].reset_index(drop=True) if len(candidate) else candidate
-            names = {q: LEVEL_NAMES.get(q, ["exact", "hidden"])[min(s, 2)]
-                     for q, s in steps.items()}
-            return kept, Suppression(k=k, l=l, generalised=names,
-                                     suppressed_rows=int(failing.sum()), rows=len(frame))
-    raise AssertionError("unreachable: the last level always returns")
+        levels = {q: max(floor.get(q, 0), min(level, len(HIERARCHIES[q]) - 1))
+                  for q in QUASI_IDENTIFIERS}
+        failing = failing_classes(generalise(pending, levels), k=k, l=l, sensitive=sensitive)
+        if pending["rows"][failing].sum() <= max_suppressed * pending["rows"].sum():
+            return levels
+    return None
 
 
-def check_anonymous(frame: pd.DataFrame, *, quasi_identifiers: list[str], k: int, l: int,  # noqa: E741
-                    sensitive: str | None) -> None:
+def coarsest(*levels: Levels) -> Levels:
+    return {q: max(level.get(q, 0) for level in levels) for q in QUASI_IDENTIFIERS}
+
+
+def check_anonymous(frame: pd.DataFrame, *, k: int, l: int,  # noqa: E741
+                    sensitive: str | None, person: str = "person") -> None:
     """The final gate before anything leaves: refuse rather than send."""
     if frame.empty:
         return
-    if failing_classes(frame, quasi_identifiers, k=k, l=l, sensitive=sensitive).any():
-        raise AnonymisationError(f"export refused: a combination of {quasi_identifiers} is "
-                                 f"shared by fewer than {k} rows or {l} outcomes")
+    if failing_classes(frame, k=k, l=l, sensitive=sensitive, person=person).any():
+        raise AnonymisationError(f"export refused: a combination of {QUASI_IDENTIFIERS} is "
+                                 f"shared by fewer than {k} people or {l} outcomes")
 
 
-# --- the feedback export -------------------------------------------------------------------
-
-ENGAGEMENT_QIS = ["unit", "unit_kind", "region", "week"]
-REPORT_QIS = ["unit", "region", "week"]
-
-
-@dataclass(frozen=True)
-class FeedbackExport:
-    engagements: pd.DataFrame
-    reports: pd.DataFrame
-    engagement_suppression: Suppression
-    report_suppression: Suppression
-
-
-def anonymise_feedback(engagements: pd.DataFrame, reports: pd.DataFrame, *, key: bytes,
-                       roster: Iterable[str], k: int = 5, l: int = 2) -> FeedbackExport:  # noqa: E741
-    """Engagements and reports of one company's prototypes, fit to leave the hub.
-
-    engagements: trial_id, trial_kind, version, unit_name, unit_kind, region, started_at,
-    threat_kind, outcome, interceptors_used, time_to_intercept_s.
-    reports: trial_id, version, author_name, unit_name, region, created_at, effectiveness,
-    ease_of_use, reliability, text.
-    """
-    names = list(roster)
-    out_engagements = pd.DataFrame({
-        "trial": [pseudonym(str(t), key=key, kind="trial") for t in engagements["trial_id"]],
-        "trial_kind": engagements["trial_kind"].astype(str),
-        "version": engagements["version"].astype(str),
-        "unit": _pseudonyms(engagements["unit_name"], key, "unit"),
-        "unit_kind": engagements["unit_kind"].fillna("none").astype(str),
-        "region": engagements["region"].fillna("unknown").astype(str),
-        "week": iso_week(engagements["started_at"]) if len(engagements) else pd.Series(
-            dtype=str),
-        "threat_kind": engagements["threat_kind"].astype(str),
-        "outcome": engagements["outcome"].astype(str),
-        "interceptors_used": engagements["interceptors_used"].astype("int64"),
-        "time_to_intercept_s": engagements["time_to_intercept_s"].astype(float),
-    })
-    out_reports = pd.DataFrame({
-        "trial": [pseudonym(str(t), key=key, kind="trial") for t in reports["trial_id"]],
-        "version": reports["version"].astype(str),
-        "soldier": _pseudonyms(reports["author_name"], key, "soldier"),
-        "unit": _pseudonyms(reports["unit_name"], key, "unit"),
-        "region": reports["region"].fillna("unknown").astype(str),
-        "week": iso_week(reports["created_at"]) if len(reports) else pd.Series(dtype=str),
-        "effectiveness": reports["effectiveness"].astype("int64"),
-        "ease_of_use": reports["ease_of_use"].astype("int64"),
-        "reliability": reports["reliability"].astype("int64"),
-        "text": [scrub_text(str(t), roster=names) for t in reports["text"]],
-    })
-    engagements_out, engagement_note = enforce_k_anonymity(
-        out_engagements, quasi_identifiers=ENGAGEMENT_QIS, sensitive="outcome", k=k, l=l)
-    reports_out, report_note = enforce_k_anonymity(
-        out_reports, quasi_identifiers=REPORT_QIS, sensitive=None, k=k, l=1)
-    check_anonymous(engagements_out, quasi_identifiers=ENGAGEMENT_QIS, k=k, l=l,
-                    sensitive="outcome")
-    check_anonymous(reports_out, quasi_identifiers=REPORT_QIS, k=k, l=1, sensitive=None)
-    return FeedbackExport(engagements_out, reports_out, engagement_note, report_note)
-
-
-def _pseudonyms(values: pd.Series, key: bytes, kind: str) -> list[str]:
-    return [pseudonym(str(v), key=key, kind=kind) if isinstance(v, str) and v else "none"
-            for v in values]
+def row_order_key(key: bytes) -> tuple[int, int]:
+    """(multiplier, modulus) of a keyed permutation of row ids: rows leave in this order, not
+    in the order they arrived, so a batch does not tell which of its rows came last."""
+    multiplier = int.from_bytes(hmac.new(key, b"row-order", hashlib.sha256).digest()[:4], "big")
+    return multiplier % (2**31 - 1) | 1, 2_147_483_629  # a prime below 2**31

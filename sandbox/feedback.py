@@ -1,40 +1,241 @@
-"""Gather a prototype's feedback for the anonymised export (I/O here; anonymising is pure)."""
+"""A prototype's feedback as its company's engineers receive it: release batches (I/O here; the
+anonymising rules are pure, in sandbox.anonymise) and the parts, streamed in chunks.
+
+Rows of trials without a unit (the built-in simulator's, run for the company or the task
+force) concern no soldier and leave as they come. Every other engagement and every report
+waits for its batch (see sandbox.anonymise).
+"""
+
+import functools
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
-from sandbox.anonymise import FeedbackExport, anonymise_feedback, company_key
-from sandbox.models import Engagement, Organisation, Prototype, Report, Trial, User, Version
+from sandbox.anonymise import (
+    FINEST,
+    QUASI_IDENTIFIERS,
+    AnonymisationError,
+    Levels,
+    check_anonymous,
+    coarsest,
+    company_key,
+    failing_classes,
+    generalise,
+    iso_week,
+    level_names,
+    plan_levels,
+    pseudonym,
+    row_order_key,
+)
+from sandbox.models import (
+    Engagement,
+    FeedbackRelease,
+    Organisation,
+    Prototype,
+    Report,
+    Trial,
+    User,
+    Version,
+)
+from sandbox.scrub import scrub_text
+
+ENGAGEMENT_COLUMNS = ["trial", "trial_kind", "version", *QUASI_IDENTIFIERS, "threat_kind",
+                      "outcome", "interceptors_used", "time_to_intercept_s", "release"]
+REPORT_COLUMNS = ["version", "soldier", *QUASI_IDENTIFIERS, "effectiveness", "ease_of_use",
+                  "reliability", "text", "release"]
+CHUNK_ROWS = 50_000
 
 
-def _engagements(session: Session, prototype: Prototype) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Batch:
+    number: int
+    engagements: tuple[int, int]  # ids in (after, upto]
+    reports: tuple[int, int]
+    levels: Levels
+    withheld_trials: frozenset[int]  # suppressed: their class failed k or l in this batch
+    withheld_reports: frozenset[int]
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Soldier feedback that arrived since the last batch and waits for the next one."""
+
+    engagements: int
+    reports: int
+    people: int
+    needed_people: int
+
+
+@dataclass(frozen=True)
+class FeedbackPlan:
+    """Everything needed to write a prototype's anonymised feedback: plain data."""
+
+    prototype_id: int
+    key: bytes
+    levels: Levels
+    batches: list[Batch]
+    held_back: HeldBack
+    roster: tuple[str, ...]
+    keep: tuple[str, ...]
+
+    def note(self) -> dict[str, Any]:
+        return {"batches": len(self.batches), "generalised": level_names(self.levels),
+                "withheld_engagement_trials": sum(len(b.withheld_trials) for b in self.batches),
+                "withheld_reports": sum(len(b.withheld_reports) for b in self.batches),
+                "held_back": vars(self.held_back)}
+
+
+# --- what waits for a batch ----------------------------------------------------------------
+
+def _personal(prototype_id: int) -> list[ColumnElement[bool]]:
+    return [col(Version.prototype_id) == prototype_id, col(Trial.unit_id).is_not(None)]
+
+
+def _trial_columns() -> tuple[Any, ...]:
+    return (Trial.id, Organisation.name, Organisation.kind, Organisation.region,
+            Trial.started_at, func.coalesce(Trial.created_by_id, -col(Trial.id)))
+
+
+def _with_qis(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """Raw trial facts (unit name, kind, region, start) as the quasi-identifiers that leave."""
+    frame["unit"] = _pseudonyms(frame["unit_name"], key, "unit")
+    frame["unit_kind"] = frame["unit_kind"].fillna("none").astype(str)
+    frame["region"] = frame["region"].fillna("unknown").astype(str)
+    frame["week"] = iso_week(frame["started_at"]) if len(frame) else pd.Series(dtype=str)
+    return frame
+
+
+def engagement_summary(session: Session, prototype_id: int, key: bytes,
+                       after: int, upto: int | None = None) -> pd.DataFrame:
+    """Soldiers' engagements with ids in (after, upto], one row per trial and outcome."""
+    where = [*_personal(prototype_id), col(Engagement.id) > after]
+    if upto is not None:
+        where.append(col(Engagement.id) <= upto)
+    trial = _trial_columns()
     rows = session.exec(
-        select(Trial.id, Trial.kind, Version.version, Organisation.name, Organisation.kind,
-               Organisation.region, Trial.started_at, Engagement.threat_kind,
-               Engagement.outcome, Engagement.interceptors_used,
-               Engagement.time_to_intercept_s)
+        select(*trial, Engagement.outcome, func.count(), func.max(Engagement.id))
         .join(Trial, col(Trial.id) == col(Engagement.trial_id))
         .join(Version, col(Version.id) == col(Trial.version_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
-        .where(Version.prototype_id == prototype.id).order_by(col(Engagement.id))).all()
-    return pd.DataFrame(rows, columns=[
-        "trial_id", "trial_kind", "version", "unit_name", "unit_kind", "region", "started_at",
-        "threat_kind", "outcome", "interceptors_used", "time_to_intercept_s"])
+        .where(*where).group_by(*trial, Engagement.outcome)).all()
+    frame = pd.DataFrame(rows, columns=["trial_id", "unit_name", "unit_kind", "region",
+                                        "started_at", "person", "outcome", "rows", "max_id"])
+    return _with_qis(frame, key)
 
 
-def _reports(session: Session, prototype: Prototype) -> pd.DataFrame:
+def report_summary(session: Session, prototype_id: int, key: bytes,
+                   after: int, upto: int | None = None) -> pd.DataFrame:
+    """Reports with ids in (after, upto], one row each."""
+    where = [col(Version.prototype_id) == prototype_id, col(Report.id) > after]
+    if upto is not None:
+        where.append(col(Report.id) <= upto)
     rows = session.exec(
-        select(Trial.id, Version.version, User.name, Organisation.name, Organisation.region,
-               Report.created_at, Report.effectiveness, Report.ease_of_use, Report.reliability,
-               Report.text)
+        select(Report.id, Organisation.name, Organisation.kind, Organisation.region,
+               Trial.started_at, Report.author_id)
         .join(Trial, col(Trial.id) == col(Report.trial_id))
         .join(Version, col(Version.id) == col(Trial.version_id))
-        .join(User, col(User.id) == col(Report.author_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
-        .where(Version.prototype_id == prototype.id).order_by(col(Report.id))).all()
-    return pd.DataFrame(rows, columns=[
-        "trial_id", "version", "author_name", "unit_name", "region", "created_at",
-        "effectiveness", "ease_of_use", "reliability", "text"])
+        .where(*where)).all()
+    frame = pd.DataFrame(rows, columns=["report_id", "unit_name", "unit_kind", "region",
+                                        "started_at", "person"])
+    frame["rows"] = 1
+    return _with_qis(frame, key)
+
+
+def _pseudonyms(values: pd.Series, key: bytes, kind: str) -> list[str]:
+    return [pseudonym(str(v), key=key, kind=kind) if isinstance(v, str) and v else "none"
+            for v in values]
+
+
+# --- cutting batches -----------------------------------------------------------------------
+
+def releases(session: Session, prototype_id: int) -> list[FeedbackRelease]:
+    return list(session.exec(select(FeedbackRelease).where(
+        FeedbackRelease.prototype_id == prototype_id).order_by(col(FeedbackRelease.id))).all())
+
+
+def cut_batch(*, session: Session, prototype: Prototype, key: bytes, k: int,
+              l: int) -> FeedbackRelease | None:  # noqa: E741
+    """Release what waits, if it can be released at k and l; commits when it does."""
+    session.exec(select(Prototype).where(Prototype.id == prototype.id).with_for_update())
+    done = releases(session, prototype.id or 0)
+    last = done[-1] if done else FeedbackRelease(prototype_id=prototype.id or 0)
+    floor = dict(last.levels or FINEST)
+    engagements = engagement_summary(session, prototype.id or 0, key, last.engagement_upto)
+    reports = report_summary(session, prototype.id or 0, key, last.report_upto)
+    planned = {"engagements": plan_levels(engagements, floor=floor, k=k, l=l,
+                                          sensitive="outcome"),
+               "reports": plan_levels(reports, floor=floor, k=k, l=1, sensitive=None)}
+    if not any(planned.values()):
+        return None
+    levels = coarsest(floor, *[found for found in planned.values() if found])
+    release = FeedbackRelease(
+        prototype_id=prototype.id or 0, levels=levels,
+        engagement_upto=(int(engagements["max_id"].max()) if planned["engagements"]
+                         else last.engagement_upto),
+        report_upto=int(reports["report_id"].max()) if planned["reports"] else last.report_upto,
+        engagements=int(engagements["rows"].sum()) if planned["engagements"] else 0,
+        reports=len(reports) if planned["reports"] else 0)
+    session.add(release)
+    session.commit()
+    session.refresh(release)
+    return release
+
+
+def _batch(session: Session, prototype_id: int, key: bytes, number: int,
+           bounds: tuple[FeedbackRelease, FeedbackRelease], k: int, l: int) -> Batch:  # noqa: E741
+    before, release = bounds
+    levels = dict(release.levels)
+    engagements = engagement_summary(session, prototype_id, key, before.engagement_upto,
+                                     release.engagement_upto)
+    reports = report_summary(session, prototype_id, key, before.report_upto,
+                             release.report_upto)
+    failing_e = failing_classes(generalise(engagements, levels), k=k, l=l, sensitive="outcome")
+    failing_r = failing_classes(generalise(reports, levels), k=k, l=1, sensitive=None)
+    try:  # the final gate: what is released must pass, at this batch's levels
+        check_anonymous(generalise(engagements[~failing_e], levels), k=k, l=l,
+                        sensitive="outcome")
+        check_anonymous(generalise(reports[~failing_r], levels), k=k, l=1, sensitive=None)
+    except AnonymisationError as error:
+        raise AnonymisationError(f"batch {number}: {error}") from error
+    return Batch(number=number,
+                 engagements=(before.engagement_upto, release.engagement_upto),
+                 reports=(before.report_upto, release.report_upto), levels=levels,
+                 withheld_trials=frozenset(int(t) for t in engagements["trial_id"][failing_e]),
+                 withheld_reports=frozenset(int(r) for r in reports["report_id"][failing_r]))
+
+
+def held_back(session: Session, prototype_id: int, key: bytes, last: FeedbackRelease,
+              k: int) -> HeldBack:
+    engagements = engagement_summary(session, prototype_id, key, last.engagement_upto)
+    reports = report_summary(session, prototype_id, key, last.report_upto)
+    people = set(engagements["person"]) | set(reports["person"])
+    return HeldBack(engagements=int(engagements["rows"].sum()), reports=len(reports),
+                    people=len(people), needed_people=k)
+
+
+def feedback_plan(*, session: Session, prototype: Prototype, master_secret: bytes,
+                  k: int = 5, l: int = 2) -> FeedbackPlan:  # noqa: E741
+    """Cut a batch if one is due, then describe every batch released so far."""
+    key = company_key(master_secret, prototype.organisation_id)
+    cut_batch(session=session, prototype=prototype, key=key, k=k, l=l)
+    done = releases(session, prototype.id or 0)
+    start = FeedbackRelease(prototype_id=prototype.id or 0)
+    bounds = list(zip([start, *done], done, strict=False))
+    batches = [_batch(session, prototype.id or 0, key, n, pair, k, l)
+               for n, pair in enumerate(bounds, 1)]
+    levels = dict(done[-1].levels) if done else dict(FINEST)
+    plan = FeedbackPlan(prototype_id=prototype.id or 0, key=key, levels=levels,
+                        batches=batches,
+                        held_back=held_back(session, prototype.id or 0, key,
+                                            done[-1] if done else start, k),
+                        roster=tuple(roster(session)), keep=tuple(keep_words(session, prototype)))
+    return plan
 
 
 def roster(session: Session) -> list[str]:
@@ -43,9 +244,130 @@ def roster(session: Session) -> list[str]:
             + [name for name in session.exec(select(Organisation.name)).all()])
 
 
-def feedback_export(*, session: Session, prototype: Prototype, master_secret: bytes,
-                    k: int = 5, l: int = 2) -> FeedbackExport:  # noqa: E741
-    """The anonymised engagements and reports of one prototype, keyed to its company."""
-    return anonymise_feedback(_engagements(session, prototype), _reports(session, prototype),
-                              key=company_key(master_secret, prototype.organisation_id),
-                              roster=roster(session), k=k, l=l)
+def keep_words(session: Session, prototype: Prototype) -> list[str]:
+    """Capitalised words that are no one's name: the company's own prototype names."""
+    names = session.exec(select(Prototype.name).where(
+        Prototype.organisation_id == prototype.organisation_id)).all()
+    return [word for name in names for word in name.split()]
+
+
+# --- the parts, in chunks ------------------------------------------------------------------
+
+def _engagement_query(prototype_id: int, where: Sequence[ColumnElement[bool]],
+                      order: tuple[int, int]) -> Any:
+    multiplier, modulus = order
+    return (select(Trial.id, Trial.kind, Version.version, Organisation.name, Organisation.kind,
+                   Organisation.region, Trial.started_at, Engagement.threat_kind,
+                   Engagement.outcome, Engagement.interceptors_used,
+                   Engagement.time_to_intercept_s)
+            .join(Trial, col(Trial.id) == col(Engagement.trial_id))
+            .join(Version, col(Version.id) == col(Trial.version_id))
+            .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
+            .where(col(Version.prototype_id) == prototype_id, *where)
+            .order_by((col(Trial.id) * multiplier) % modulus, col(Engagement.id)))
+
+
+def _partitions(session: Session, query: Any, columns: list[str],
+                chunk_rows: int) -> Iterator[pd.DataFrame]:
+    result = session.execute(query.execution_options(yield_per=chunk_rows))
+    for rows in result.partitions():
+        yield pd.DataFrame(list(rows), columns=columns)
+
+
+RAW_ENGAGEMENT = ["trial_id", "trial_kind", "version", "unit_name", "unit_kind", "region",
+                  "started_at", "threat_kind", "outcome", "interceptors_used",
+                  "time_to_intercept_s"]
+
+
+def engagement_chunks(session: Session, plan: FeedbackPlan,
+                      chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """The engagements part, a chunk at a time: memory follows the chunk, not the history."""
+    order = row_order_key(plan.key)
+    unattended = _engagement_query(plan.prototype_id, [col(Trial.unit_id).is_(None)], order)
+    for raw in _partitions(session, unattended, RAW_ENGAGEMENT, chunk_rows):
+        yield _engagement_rows(raw, plan, None)
+    for batch in plan.batches:
+        after, upto = batch.engagements
+        query = _engagement_query(plan.prototype_id, [
+            col(Trial.unit_id).is_not(None), col(Engagement.id) > after,
+            col(Engagement.id) <= upto], order)
+        for raw in _partitions(session, query, RAW_ENGAGEMENT, chunk_rows):
+            kept = raw[~raw["trial_id"].isin(batch.withheld_trials)]
+            if len(kept):
+                yield _engagement_rows(kept.reset_index(drop=True), plan, batch.number)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _trial_pseudonym(trial_id: int, key: bytes) -> str:
+    return pseudonym(str(trial_id), key=key, kind="trial")
+
+
+def _engagement_rows(raw: pd.DataFrame, plan: FeedbackPlan, release: int | None) -> pd.DataFrame:
+    out = _with_qis(raw, plan.key)
+    if release is None:  # no soldier: nothing to generalise, and no unit to name
+        out[["unit", "unit_kind", "region"]] = "none"
+    else:
+        out = generalise(out, plan.levels)
+    out["trial"] = [_trial_pseudonym(int(t), plan.key) for t in out["trial_id"]]
+    out["trial_kind"] = out["trial_kind"].astype(str)
+    out["outcome"] = out["outcome"].astype(str)
+    out["time_to_intercept_s"] = out["time_to_intercept_s"].astype(float)
+    out["release"] = pd.array([release] * len(out), dtype="Int64")
+    return out[ENGAGEMENT_COLUMNS]
+
+
+def report_chunks(session: Session, plan: FeedbackPlan) -> Iterator[pd.DataFrame]:
+    """The reports part, a batch at a time, texts scrubbed."""
+    multiplier, modulus = row_order_key(plan.key)
+    fingerprint = _fingerprint(plan.roster, plan.keep)
+    for batch in plan.batches:
+        after, upto = batch.reports
+        rows = session.exec(
+            select(Version.version, Report.author_id, Organisation.name, Organisation.kind,
+                   Organisation.region, Trial.started_at, Report.effectiveness,
+                   Report.ease_of_use, Report.reliability, Report.text, Report.id)
+            .join(Trial, col(Trial.id) == col(Report.trial_id))
+            .join(Version, col(Version.id) == col(Trial.version_id))
+            .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
+            .where(col(Version.prototype_id) == plan.prototype_id, col(Report.id) > after,
+                   col(Report.id) <= upto,
+                   col(Report.id).not_in(sorted(batch.withheld_reports)))
+            .order_by((col(Report.id) * multiplier) % modulus)).all()
+        if rows:
+            yield _report_rows(rows, plan, batch.number, fingerprint)
+
+
+def _report_rows(rows: Sequence[Any], plan: FeedbackPlan, release: int,
+                 fingerprint: str) -> pd.DataFrame:
+    raw = pd.DataFrame(list(rows), columns=[
+        "version", "author_id", "unit_name", "unit_kind", "region", "started_at",
+        "effectiveness", "ease_of_use", "reliability", "text", "report_id"])
+    out = generalise(_with_qis(raw, plan.key), plan.levels)
+    out["soldier"] = [pseudonym(str(a), key=plan.key, kind="soldier") for a in out["author_id"]]
+    out["text"] = [_scrubbed(str(t), fingerprint, plan.roster, plan.keep) for t in out["text"]]
+    out["release"] = pd.array([release] * len(out), dtype="Int64")
+    return out[REPORT_COLUMNS]
+
+
+def _fingerprint(names: Iterable[str], keep: Iterable[str]) -> str:
+    return hashlib.sha256("\x00".join([*sorted(names), "\x01", *sorted(keep)]).encode()
+                          ).hexdigest()
+
+
+_SCRUBBED: dict[tuple[str, str], str] = {}
+
+
+def _scrubbed(text: str, fingerprint: str, names: tuple[str, ...], keep: tuple[str, ...]) -> str:
+    """Scrubbing costs milliseconds a text: remembered per roster, as texts never change."""
+    found = _SCRUBBED.get((text, fingerprint))
+    if found is None:
+        if len(_SCRUBBED) > 100_000:
+            _SCRUBBED.clear()
+        found = _SCRUBBED[(text, fingerprint)] = scrub_text(text, roster=names, keep=keep)
+    return found
+
+
+def frame_of(chunks: Iterable[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """A whole part in memory (pages, tests): small parts only."""
+    parts = list(chunks)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)

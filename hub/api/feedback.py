@@ -1,49 +1,66 @@
-"""Anonymised feedback of a prototype (owning engineer; reviewer, admin)."""
+"""Anonymised feedback of a prototype (owning engineer; reviewer, admin), streamed."""
 
-from dataclasses import asdict
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
 
-from hub.api.tables import records, table_response
 from hub.deps import FeedbackUser, PrototypeDep, SessionDep, SettingsDep
-from hub.flows.feedback import telemetry_summaries
+from hub.flows.feedback import (
+    PARTS,
+    columns_of,
+    csv_stream,
+    json_stream,
+    parquet_stream,
+    part_chunks,
+    telemetry_summaries,
+)
 from sandbox import access
-from sandbox.anonymise import FeedbackExport
-from sandbox.feedback import feedback_export
+from sandbox.feedback import FeedbackPlan, feedback_plan
 from sandbox.models import Role
 
 router = APIRouter(tags=["feedback"])
+MEDIA = {"json": "application/json", "csv": "text/csv",
+         "parquet": "application/vnd.apache.parquet"}
 
 
-def render(export: FeedbackExport, fmt: str, part: str, telemetry: pd.DataFrame) -> Response:
+def feedback_bytes(engine: Engine, plan: FeedbackPlan, telemetry: pd.DataFrame, fmt: str,
+                   part: str) -> Iterator[bytes]:
+    """The feedback as it is downloaded: every part in JSON, or one part as CSV or Parquet."""
     if fmt == "json":
-        return JSONResponse({
-            "engagements": records(export.engagements), "reports": records(export.reports),
-            "telemetry": records(telemetry),
-            "suppression": {"engagements": asdict(export.engagement_suppression),
-                            "reports": asdict(export.report_suppression)}})
-    parts = {"engagements": export.engagements, "reports": export.reports,
-             "telemetry": telemetry}
-    return table_response(parts[part], fmt, part)
+        return json_stream({name: part_chunks(engine, plan, name, telemetry) for name in PARTS},
+                           plan.note())
+    chunks = part_chunks(engine, plan, part, telemetry)
+    if fmt == "csv":
+        return csv_stream(chunks, columns_of(part, telemetry))
+    return parquet_stream(chunks, part)
+
+
+def download(engine: Engine, plan: FeedbackPlan, telemetry: pd.DataFrame, fmt: str,
+             part: str) -> StreamingResponse:
+    headers = {} if fmt == "json" else {
+        "Content-Disposition": f'attachment; filename="{part}.{fmt}"'}
+    return StreamingResponse(feedback_bytes(engine, plan, telemetry, fmt, part),
+                             media_type=MEDIA[fmt], headers=headers)
 
 
 @router.get("/prototypes/{prototype_id}/feedback",
-            summary="Anonymised engagements and reports of a prototype "
-                    "(owning engineer; reviewer, admin)")
+            summary="Anonymised engagements, reports and flight summaries of a prototype, "
+                    "released in k-anonymous batches (owning engineer; reviewer, admin)")
 def feedback(request: Request, prototype: PrototypeDep, session: SessionDep,
              settings: SettingsDep, user: FeedbackUser,
              format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
              part: Annotated[Literal["engagements", "reports", "telemetry"],
                              Query()] = "engagements",
-             ) -> Response:
+             ) -> StreamingResponse:
     if user.role == Role.engineer:
         access.check_prototype_owner(user, prototype)
     secret = request.app.state.secret.encode()
-    export = feedback_export(session=session, prototype=prototype, master_secret=secret,
-                             k=settings.k_anonymity, l=settings.l_diversity)
+    plan = feedback_plan(session=session, prototype=prototype, master_secret=secret,
+                         k=settings.k_anonymity, l=settings.l_diversity)
     telemetry = telemetry_summaries(session=session, prototype=prototype, master_secret=secret,
                                     data_dir=settings.data_dir)
-    return render(export, format, part, telemetry)
+    return download(request.app.state.engine, plan, telemetry, format, part)

@@ -4,12 +4,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
-from hub.api.feedback import render
+from hub.api.feedback import feedback_bytes
 from hub.cli.common import app, cli_session, console, fail
 from hub.flows.feedback import telemetry_summaries
 from hub.settings import Settings
-from sandbox.feedback import feedback_export
+from sandbox.feedback import feedback_plan
 from sandbox.models import Prototype
 
 export_app = typer.Typer(help="Exports.", no_args_is_help=True)
@@ -24,7 +25,7 @@ def export_feedback(
         part: Annotated[str, typer.Option(help="engagements, reports or telemetry")]
         = "engagements",
 ) -> None:
-    """Write a prototype's anonymised feedback, as engineers receive it."""
+    """Write a prototype's anonymised feedback, as engineers receive it (streamed)."""
     if fmt not in ("json", "csv", "parquet") or part not in ("engagements", "reports",
                                                               "telemetry"):
         raise fail(ValueError("--format: json, csv or parquet; "
@@ -35,11 +36,16 @@ def export_feedback(
         if found is None:
             raise fail(ValueError(f"prototype: no prototype {prototype}"))
         secret = settings.secret().encode()
-        export = feedback_export(session=session, prototype=found, master_secret=secret,
-                                 k=settings.k_anonymity, l=settings.l_diversity)
+        plan = feedback_plan(session=session, prototype=found, master_secret=secret,
+                             k=settings.k_anonymity, l=settings.l_diversity)
         telemetry = telemetry_summaries(session=session, prototype=found, master_secret=secret,
                                         data_dir=settings.data_dir)
-    out.write_bytes(render(export, fmt, part, telemetry).body)
-    console.print(f"wrote {out}: {len(export.engagements)} engagements, "
-                  f"{len(export.reports)} reports "
-                  f"({export.engagement_suppression.suppressed_rows} engagements suppressed)")
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        with out.open("wb") as file:
+            for block in feedback_bytes(engine, plan, telemetry, fmt, part):
+                file.write(block)
+    held = plan.held_back
+    console.print(f"wrote {out}: {len(plan.batches)} released batches; held back until "
+                  f"{held.needed_people} people have new feedback: {held.engagements} "
+                  f"engagements, {held.reports} reports from {held.people}")

@@ -1,11 +1,27 @@
-"""Flight summaries of a prototype's telemetry sessions, for the anonymised feedback: trials as
-the company's pseudonyms, durations and distances only — no position, no clock time."""
+"""The anonymised feedback as engineers download it: flight summaries of the prototype's
+telemetry sessions (trials as the company's pseudonyms, durations and distances only: no
+position, no clock time), and every part streamed as CSV, Parquet or JSON, a chunk at a time."""
+
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from hub.flows.ingest import open_store
 from sandbox.anonymise import company_key, pseudonym
+from sandbox.feedback import (
+    ENGAGEMENT_COLUMNS,
+    REPORT_COLUMNS,
+    FeedbackPlan,
+    engagement_chunks,
+    report_chunks,
+)
 from sandbox.models import Prototype, TelemetrySession, Trial, Version
 from telemetry.summary import flight_summary
 
@@ -36,3 +52,90 @@ def telemetry_summaries(*, session: Session, prototype: Prototype, master_secret
                      "frames_lost_on_link": row.link_lost,
                      "min_satellites": summary.min_satellites})
     return pd.DataFrame(rows)
+
+
+# --- writing the parts, a chunk at a time --------------------------------------------------
+
+SCHEMAS = {
+    "engagements": pa.schema([*((c, pa.string()) for c in ENGAGEMENT_COLUMNS[:9]),
+                              ("interceptors_used", pa.int64()),
+                              ("time_to_intercept_s", pa.float64()), ("release", pa.int64())]),
+    "reports": pa.schema([*((c, pa.string()) for c in REPORT_COLUMNS[:6]),
+                          *((c, pa.int64()) for c in REPORT_COLUMNS[6:9]),
+                          ("text", pa.string()), ("release", pa.int64())]),
+}
+PARTS = ("engagements", "reports", "telemetry")
+
+
+def part_chunks(engine: Engine, plan: FeedbackPlan, part: str,
+                telemetry: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """One part of the feedback in chunks, read on its own connection (it outlives the
+    request's session while it streams)."""
+    if part == "telemetry":
+        yield telemetry
+        return
+    with Session(engine) as session:
+        if part == "engagements":
+            yield from engagement_chunks(session, plan)
+        else:
+            yield from report_chunks(session, plan)
+
+
+def columns_of(part: str, telemetry: pd.DataFrame) -> list[str]:
+    return list(SCHEMAS[part].names) if part in SCHEMAS else list(telemetry.columns)
+
+
+def csv_stream(chunks: Iterable[pd.DataFrame], columns: list[str]) -> Iterator[bytes]:
+    yield (",".join(columns) + "\n").encode()
+    for chunk in chunks:
+        yield chunk.to_csv(index=False, header=False).encode()
+
+
+class _Drain(io.RawIOBase):
+    """A write-only file whose bytes are taken away as they come (Parquet needs `tell`)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def take(self) -> bytes:
+        out, self.parts = b"".join(self.parts), []
+        return out
+
+
+def parquet_stream(chunks: Iterable[pd.DataFrame], part: str) -> Iterator[bytes]:
+    """Parquet, one row group per chunk, each sent as soon as it is written."""
+    drain = _Drain()
+    writer = None
+    for chunk in chunks:
+        table = pa.Table.from_pandas(chunk, schema=SCHEMAS.get(part), preserve_index=False)
+        writer = writer or pq.ParquetWriter(drain, table.schema)
+        writer.write_table(table)
+        yield drain.take()
+    writer = writer or pq.ParquetWriter(drain, SCHEMAS.get(part, pa.schema([])))
+    writer.close()
+    yield drain.take()
+
+
+def json_stream(parts: dict[str, Iterable[pd.DataFrame]], note: dict[str, Any]) -> Iterator[bytes]:
+    """{"engagements": [...], "reports": [...], "telemetry": [...], "release": {...}}."""
+    for number, (name, chunks) in enumerate(parts.items()):
+        yield f'{"{" if number == 0 else "], "}"{name}": ['.encode()
+        first = True
+        for chunk in chunks:
+            body = chunk.to_json(orient="records", force_ascii=False, date_format="iso")[1:-1]
+            if body:
+                yield (body if first else "," + body).encode()
+                first = False
+    yield f'], "release": {json.dumps(note)}}}'.encode()

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from hub.api.feedback import render
+from hub.api.feedback import download
 from hub.auth import issue_token
 from hub.deps import SessionDep, SettingsDep
 from hub.flows.feed import notify
@@ -31,7 +31,7 @@ from hub.pages.session import (
 from hub.pages.track import latest_track
 from sandbox import accounts, decisions, service
 from sandbox.errors import DomainError, Forbidden
-from sandbox.feedback import feedback_export
+from sandbox.feedback import REPORT_COLUMNS, feedback_plan, frame_of, report_chunks
 from sandbox.models import (
     Conditions,
     DecisionCreate,
@@ -163,9 +163,11 @@ def _reports(request: Request, session: Session, prototype: Prototype,
         return list(session.exec(select(Report).join(Trial, col(Trial.id) == col(
             Report.trial_id)).join(Version, col(Version.id) == col(Trial.version_id)).where(
             Version.prototype_id == prototype.id)).all())
-    export = feedback_export(session=session, prototype=prototype,
-                             master_secret=request.app.state.secret.encode())
-    return export.reports.to_dict(orient="records")
+    settings = request.app.state.settings
+    plan = feedback_plan(session=session, prototype=prototype,
+                         master_secret=request.app.state.secret.encode(),
+                         k=settings.k_anonymity, l=settings.l_diversity)
+    return frame_of(report_chunks(session, plan), REPORT_COLUMNS).to_dict(orient="records")
 
 
 def _visible_prototype(session: Session, prototype_id: int, user: User) -> Prototype:
@@ -318,10 +320,10 @@ def engineer_home(request: Request, session: SessionDep, user: PageEngineer) -> 
 def feedback_csv(request: Request, prototype_id: int, session: SessionDep,
                  settings: SettingsDep, user: PageEngineer) -> Response:
     prototype = service.get_prototype(session=session, prototype_id=prototype_id, by=user)
-    export = feedback_export(session=session, prototype=prototype,
-                             master_secret=request.app.state.secret.encode(),
-                             k=settings.k_anonymity, l=settings.l_diversity)
-    return render(export, "csv", "engagements", pd.DataFrame())
+    plan = feedback_plan(session=session, prototype=prototype,
+                         master_secret=request.app.state.secret.encode(),
+                         k=settings.k_anonymity, l=settings.l_diversity)
+    return download(request.app.state.engine, plan, pd.DataFrame(), "csv", "engagements")
 
 
 def html_error(request: Request, code: int, detail: str) -> Response:
