@@ -234,7 +234,8 @@ def feedback_plan(*, session: Session, prototype: Prototype, master_secret: byte
                         batches=batches,
                         held_back=held_back(session, prototype.id or 0, key,
                                             done[-1] if done else start, k),
-                        roster=tuple(roster(session)), keep=tuple(keep_words(session, prototype)))
+                        roster=tuple(roster(session)),
+                        keep=tuple(keep_words(session, prototype.organisation_id)))
     return plan
 
 
@@ -244,10 +245,10 @@ def roster(session: Session) -> list[str]:
             + [name for name in session.exec(select(Organisation.name)).all()])
 
 
-def keep_words(session: Session, prototype: Prototype) -> list[str]:
+def keep_words(session: Session, organisation_id: int) -> list[str]:
     """Capitalised words that are no one's name: the company's own prototype names."""
     names = session.exec(select(Prototype.name).where(
-        Prototype.organisation_id == prototype.organisation_id)).all()
+        Prototype.organisation_id == organisation_id)).all()
     return [word for name in names for word in name.split()]
 
 

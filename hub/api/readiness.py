@@ -1,5 +1,6 @@
 """Readiness, sandbox decisions and safety findings (the Task Force Drones' record)."""
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from statistics import median
 from typing import Any
@@ -16,7 +17,8 @@ from hub.deps import (
     SessionDep,
     VersionDep,
 )
-from sandbox import decisions
+from sandbox import access, decisions
+from sandbox.feedback import keep_words, roster
 from sandbox.models import (
     Decision,
     DecisionCreate,
@@ -27,7 +29,10 @@ from sandbox.models import (
     FindingUpdate,
     Id,
     Prototype,
+    Role,
+    User,
 )
+from sandbox.privacy import DecisionView, FindingView, decision_view, finding_view
 
 router = APIRouter(tags=["readiness"])
 
@@ -48,11 +53,17 @@ def decide(prototype: PrototypeDep, decision_in: DecisionCreate, session: Sessio
                             by=user)
 
 
-@router.get("/prototypes/{prototype_id}/decisions", response_model=list[DecisionPublic],
-            summary="Decisions on a prototype (any role; engineers: own company only)")
+@router.get("/prototypes/{prototype_id}/decisions", response_model=list[DecisionView],
+            summary="Decisions on a prototype (reviewer, admin: as recorded; engineer of the "
+                    "company, soldier: rationale scrubbed, geofence in local metres, "
+                    "who withheld, times to the week)")
 def list_decisions(prototype: PrototypeDep, session: SessionDep,
-                   _user: AnyUser) -> list[Decision]:
-    return list(decisions.list_decisions(session=session, prototype=prototype))
+                   user: AnyUser) -> list[DecisionView]:
+    made = decisions.list_decisions(session=session, prototype=prototype)
+    if access.sees_positions(user):
+        return [DecisionView.model_validate(d, from_attributes=True) for d in made]
+    names, keep = roster(session), keep_words(session, prototype.organisation_id)
+    return [decision_view(d, roster=names, keep=keep) for d in made]
 
 
 @router.post("/findings", response_model=FindingPublic, status_code=status.HTTP_201_CREATED,
@@ -62,11 +73,21 @@ def raise_finding(finding_in: FindingCreate, session: SessionDep,
     return decisions.raise_finding(session=session, finding_in=finding_in, by=user)
 
 
-@router.get("/findings", response_model=list[FindingPublic],
-            summary="Findings (reviewer, admin: all; engineer: own prototypes; soldier: own)")
+@router.get("/findings", response_model=list[FindingView],
+            summary="Findings (reviewer, admin: all; soldier: own; engineer: own company's "
+                    "prototypes, texts scrubbed, who withheld, times to the week)")
 def list_findings(session: SessionDep, user: AnyUser,
-                  prototype_id: Id | None = None) -> list[Finding]:
-    return list(decisions.list_findings(session=session, by=user, prototype_id=prototype_id))
+                  prototype_id: Id | None = None) -> list[FindingView]:
+    found = decisions.list_findings(session=session, by=user, prototype_id=prototype_id)
+    if user.role != Role.engineer:
+        return [FindingView.model_validate(f, from_attributes=True) for f in found]
+    return _engineer_findings(session, user, found)
+
+
+def _engineer_findings(session: SessionDep, user: User,
+                       found: Sequence[Finding]) -> list[FindingView]:
+    names, keep = roster(session), keep_words(session, user.organisation_id or 0)
+    return [finding_view(f, roster=names, keep=keep) for f in found]
 
 
 @router.patch("/findings/{finding_id}", response_model=FindingPublic,

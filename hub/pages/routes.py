@@ -31,7 +31,14 @@ from hub.pages.session import (
 from hub.pages.track import latest_track
 from sandbox import accounts, decisions, service
 from sandbox.errors import DomainError, Forbidden
-from sandbox.feedback import REPORT_COLUMNS, feedback_plan, frame_of, report_chunks
+from sandbox.feedback import (
+    REPORT_COLUMNS,
+    feedback_plan,
+    frame_of,
+    keep_words,
+    report_chunks,
+    roster,
+)
 from sandbox.models import (
     Conditions,
     DecisionCreate,
@@ -47,6 +54,7 @@ from sandbox.models import (
     User,
     Version,
 )
+from sandbox.privacy import decision_view
 from sandbox.readiness import ALLOWED_TRANSITIONS
 from sandbox.service import Page
 
@@ -135,7 +143,7 @@ def _prototype_context(request: Request, session: Session, prototype: Prototype,
                               if s.cost_per_intercept_eur is not None],
                              label="cost per intercept (EUR) by version"),
         "readiness": decisions.readiness(session=session, version=latest) if latest else None,
-        "decisions": decisions.list_decisions(session=session, prototype=prototype),
+        "decisions": _decisions(session, prototype, raw),
         "can_decide": user.role == Role.reviewer,
         "options": sorted(ALLOWED_TRANSITIONS[current]),
         "trials": _trials(session, prototype) if raw else None,
@@ -143,6 +151,14 @@ def _prototype_context(request: Request, session: Session, prototype: Prototype,
         "reports": _reports(request, session, prototype, raw),
         "feedback_links": user.role == Role.engineer, "form": {}, "errors": {}, "decided": "",
     }
+
+
+def _decisions(session: Session, prototype: Prototype, raw: bool) -> list[Any]:
+    made = decisions.list_decisions(session=session, prototype=prototype)
+    if raw:
+        return list(made)
+    names, keep = roster(session), keep_words(session, prototype.organisation_id)
+    return [decision_view(d, roster=names, keep=keep) for d in made]
 
 
 def _trials(session: Session, prototype: Prototype) -> list[tuple[Trial, str]]:
