@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from sandbox import service
 from sandbox.models import Trial
+from sandbox.privacy import week_of
 from sandbox.timeutil import utcnow
 
 QUEUE_LIMIT = 256
@@ -52,8 +53,12 @@ def _offer(queue: asyncio.Queue[dict[str, Any]], notice: dict[str, Any]) -> None
 
 
 def notify(feed: Feed, session: Session, trial: Trial, notice: dict[str, Any]) -> None:
-    """Tell the owning company's live feeds that new feedback exists — what, not who or where."""
+    """Tell the owning company's live feeds that new feedback exists: what, never who, where,
+    how many or exactly when. Counts and outcomes would fingerprint a trial against the
+    export's next batch, and the second would date it: `at` is the ISO week, as in the export.
+    """
     subject = service.trial_subject(session=session, trial=trial)
     feed.publish(subject.organisation_id, {
-        **notice, "prototype_id": subject.prototype_id, "version_id": subject.version_id,
-        "trial_kind": str(trial.kind), "at": utcnow().isoformat()})
+        "event": notice["event"], "prototype_id": subject.prototype_id,
+        "version_id": subject.version_id, "trial_kind": str(trial.kind),
+        "at": week_of(utcnow())})
