@@ -14,6 +14,7 @@ from hub.db import make_engine
 from hub.flows.feed import Feed
 from hub.limits import BodyLimit
 from hub.listeners.mavlink import Router
+from hub.listeners.sapient import start_sapient
 from hub.pages import routes as pages
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
@@ -56,11 +57,15 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         router = Router(engine=app.state.engine, data_dir=app.state.settings.data_dir)
         app.state.mavlink_router = router
+        stop_sapient = await start_sapient(app.state.engine, specs=app.state.settings.sapient,
+                                           data_dir=app.state.settings.data_dir,
+                                           geoid_grid=app.state.settings.geoid_grid)
         stops = [await start_receiver(endpoint, router.accept) for endpoint in endpoints]
         flusher = asyncio.create_task(router.run())
         try:
             yield
         finally:
+            await stop_sapient()
             for stop in stops:
                 stop()
             flusher.cancel()

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     l_diversity: int = Field(default=2, ge=1, le=10)
     mavlink: list[str] = Field(default_factory=list,
                                description='listeners, e.g. ["udpin:0.0.0.0:14550"]')
+    sapient: list[str] = Field(default_factory=list,
+                               description='SAPIENT listeners, e.g. ["tcpin:0.0.0.0:5020"]')
+    geoid_grid: Path | None = Field(default=None, description="EGM96 .gtx grid; empty: "
+                                    "PROJ's data directories")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -28,6 +28,12 @@ BIN_M = 500.0
 TRUTH_COLUMNS = ("target", "t_s", "east_m", "north_m", "up_m")
 DETECTION_COLUMNS = ("t_s", "east_m", "north_m", "up_m", "classification")
 
+# How detections are stored, whatever their source (SAPIENT, COURAGEOUS, simulation): UTC
+# microseconds, WGS84 degrees, the height and its datum ("msl" or "ellipsoid"; NaN: none).
+DETECTION_RECORD: dict[str, str] = {
+    "time_us": "int64", "lat_deg": "float64", "lon_deg": "float64", "height_m": "float64",
+    "datum": "str", "object_id": "str", "classification": "str", "confidence": "float64"}
+
 
 @dataclass(frozen=True)
 class RangeBin:

@@ -11,6 +11,7 @@ from hub.api import (
     prototypes,
     readiness,
     scores,
+    sensors,
     simulations,
     telemetry,
     trials,
@@ -20,5 +21,5 @@ from hub.api import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
-               simulations, feedback, telemetry, readiness):
+               simulations, feedback, telemetry, readiness, sensors):
     router.include_router(module.router)

@@ -57,11 +57,16 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
           port: Annotated[int | None, typer.Option()] = None,
           mavlink: Annotated[list[str] | None, typer.Option(
               help="MAVLink listener, e.g. udpin:0.0.0.0:14550 or tcpin:0.0.0.0:5760; "
-                   "repeat for more")] = None) -> None:
-    """Migrate the database and serve the hub (and MAVLink listeners)."""
+                   "repeat for more")] = None,
+          sapient: Annotated[list[str] | None, typer.Option(
+              help="SAPIENT (BSI Flex 335 v2.0) listener, e.g. tcpin:0.0.0.0:5020; repeat for "
+                   "more")] = None) -> None:
+    """Migrate the database and serve the hub (and MAVLink and SAPIENT listeners)."""
     settings = Settings()
     if mavlink:
         settings = settings.model_copy(update={"mavlink": mavlink})
+    if sapient:
+        settings = settings.model_copy(update={"sapient": sapient})
     engine = engine_for(settings)
     uvicorn.run(create_app(settings, engine=engine), host=host or settings.host,
                 port=port or settings.port, log_level="info")

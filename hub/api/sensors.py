@@ -1,0 +1,63 @@
+"""Sensor and jammer trials: sensor sessions, COURAGEOUS imports, the detection score, jammer
+activations and their effect. Who may call: as for raw trials (soldiers of the trial's unit,
+reviewers; admins read); engineers get these figures only in their anonymised feedback."""
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, status
+
+from hub.deps import SessionDep, SettingsDep, TrialDep, TrialReader, TrialWriter, audit_raw_read
+from hub.flows import sensors
+from sandbox import access
+from sandbox.courageous import CourageousDocument
+from sandbox.models import Id, SensorSession, SensorSessionCreate, SensorSessionPublic, User
+
+router = APIRouter(prefix="/trials", tags=["sensors"])
+
+
+def _public(row: SensorSession, user: User) -> SensorSessionPublic:
+    hidden = {} if access.sees_positions(user) else {"lat": None, "lon": None, "alt_m": None}
+    return SensorSessionPublic.model_validate(row, update=hidden)
+
+
+@router.post("/{trial_id}/sensor-sessions", response_model=SensorSessionPublic,
+             status_code=status.HTTP_201_CREATED,
+             summary="Open a sensor session for a SAPIENT node (soldier of the unit; reviewer)")
+def open_session(trial: TrialDep, body: SensorSessionCreate, session: SessionDep,
+                 user: TrialWriter) -> SensorSessionPublic:
+    return _public(sensors.open_sensor_session(session=session, trial=trial, body=body), user)
+
+
+@router.get("/{trial_id}/sensor-sessions", response_model=list[SensorSessionPublic],
+            summary="Sensor sessions of a trial (soldier of the unit; reviewer, admin)")
+def list_sessions(trial: TrialDep, session: SessionDep,
+                  user: TrialReader) -> list[SensorSessionPublic]:
+    rows = sensors.trial_sensors(session=session, trial=trial)
+    if access.sees_positions(user):
+        audit_raw_read(session, f"trial:{trial.id} sensor sessions")
+    return [_public(row, user) for row in rows]
+
+
+@router.post("/{trial_id}/courageous", status_code=status.HTTP_201_CREATED,
+             summary="Import a COURAGEOUS document as a sensor session (soldier of the unit; "
+                     "reviewer)")
+def import_courageous(request: Request, trial: TrialDep,
+                      document: Annotated[CourageousDocument, Body()], session: SessionDep,
+                      settings: SettingsDep, _user: TrialWriter) -> dict[str, int]:
+    row, count = sensors.import_courageous(
+        session=session, engine=request.app.state.engine, data_dir=settings.data_dir,
+        trial=trial, document=document, geoid_grid=settings.geoid_grid)
+    return {"sensor_session_id": row.id or 0, "detections": count}
+
+
+@router.get("/{trial_id}/detection",
+            summary="Detection score of a sensor against the targets' telemetry (soldier of "
+                    "the unit; reviewer, admin)")
+def detection(trial: TrialDep, session: SessionDep, settings: SettingsDep, _user: TrialReader,
+              sensor_session: Annotated[Id | None, Query()] = None) -> dict[str, Any]:
+    sensor = sensors.trial_sensor(session=session, trial=trial,
+                                  sensor_session_id=sensor_session)
+    scored = sensors.detection_score(session=session, data_dir=settings.data_dir, trial=trial,
+                                     sensor=sensor, geoid_grid=settings.geoid_grid)
+    return {"sensor_session_id": scored.sensor_session_id, **asdict(scored.score)}

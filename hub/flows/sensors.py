@@ -1,0 +1,269 @@
+"""Sensor trials: sensor sessions, their detections in Parquet (one store per session, the same
+durable batch store as telemetry), COURAGEOUS imports, and the detection score against the
+targets' telemetry.
+
+Heights: truth (GLOBAL_POSITION_INT `alt`) is above mean sea level; a detection states its
+datum, and ellipsoidal heights are brought to mean sea level with EGM96 before any distance is
+taken. Positions then go to metres east/north/up of the sensor.
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from hub.flows.truth import trial_truth
+from sandbox.courageous import CourageousDocument, detection_table, stored_datum
+from sandbox.detection import DETECTION_RECORD, DetectionScore, score_detections
+from sandbox.errors import Conflict, Invalid, NotFound
+from sandbox.models import DetectionSummary, SensorSession, SensorSessionCreate, Trial
+from sandbox.timeutil import utcnow
+from telemetry.geodesy import to_enu
+from telemetry.geoid import GeoidUnavailable, load_geoid
+from telemetry.store import AppendResult, SessionStore
+
+DETECTIONS = "DETECTION"  # the store's one message type
+TIME_MARGIN = timedelta(hours=1)  # detections this far outside the trial are refused
+
+_stores: dict[Path, tuple[threading.Lock, SessionStore]] = {}
+_stores_guard = threading.Lock()
+
+
+def sensor_dir(data_dir: Path, sensor_session_id: int) -> Path:
+    return data_dir / "sensors" / f"session-{sensor_session_id:08d}"
+
+
+def _opened(data_dir: Path, sensor_session_id: int) -> tuple[threading.Lock, SessionStore]:
+    """One store and writer lock per session in this process (opening cleans leftovers)."""
+    directory = sensor_dir(data_dir, sensor_session_id)
+    with _stores_guard:
+        if directory not in _stores:
+            _stores[directory] = (threading.Lock(), SessionStore(directory))
+        return _stores[directory]
+
+
+def open_sensor_session(*, session: Session, trial: Trial, body: SensorSessionCreate,
+                        source: str = "sapient", name: str = "") -> SensorSession:
+    """Open a sensor session: detections from its node are stored in `trial`."""
+    row = SensorSession.model_validate(body, update={
+        "trial_id": trial.id, "node_id": str(body.node_id), "source": source, "name": name})
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def node_session(engine: Engine, node_id: str) -> SensorSession | None:
+    """The newest sensor session opened for a SAPIENT node."""
+    with Session(engine) as session:
+        return session.exec(select(SensorSession).where(SensorSession.node_id == node_id)
+                            .order_by(col(SensorSession.id).desc())).first()
+
+
+def store_detections(*, engine: Engine, data_dir: Path, sensor_session_id: int,
+                     table: pd.DataFrame) -> AppendResult:
+    """Commit detections durably as the session's next batch, then refresh its index row."""
+    lock, store = _opened(data_dir, sensor_session_id)
+    with lock:
+        result = store.append({DETECTIONS: table.astype(DETECTION_RECORD)},
+                              batch=store.last_batch() + 1)
+        totals = store.stats()
+        with Session(engine) as session:
+            row = session.get(SensorSession, sensor_session_id)
+            assert row is not None
+            row.detections, row.batches = totals.messages, totals.batches
+            row.bytes_on_disk = totals.bytes_on_disk
+            session.add(row)
+            session.commit()
+        return result
+
+
+def read_detections(data_dir: Path, sensor_session_id: int) -> pd.DataFrame:
+    table = _opened(data_dir, sensor_session_id)[1].read(DETECTIONS)
+    if table.empty:
+        return pd.DataFrame({name: pd.Series(dtype=kind)
+                             for name, kind in DETECTION_RECORD.items()})
+    return table
+
+
+def count_rejected(engine: Engine, sensor_session_id: int, count: int = 1) -> None:
+    with Session(engine) as session:
+        row = session.get(SensorSession, sensor_session_id)
+        if row is not None:
+            row.rejected += count
+            session.add(row)
+            session.commit()
+
+
+def trial_window(trial: Trial, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """When a detection may have happened: the trial, an hour either side."""
+    return trial.started_at - TIME_MARGIN, (trial.ended_at or now or utcnow()) + TIME_MARGIN
+
+
+def times_outside(trial: Trial, times_us: np.ndarray) -> str | None:
+    """Why these detection times cannot belong to the trial, or None."""
+    if not len(times_us):
+        return None
+    start, end = trial_window(trial)
+    first, last = np.min(times_us) / 1e6, np.max(times_us) / 1e6
+    if first < start.timestamp() or last > end.timestamp():
+        return (f"detection times must fall within the trial ({start.isoformat()} to "
+                f"{end.isoformat()}, an hour either side)")
+    return None
+
+
+def import_courageous(*, session: Session, engine: Engine, data_dir: Path, trial: Trial,
+                      document: CourageousDocument,
+                      geoid_grid: Path | None = None) -> tuple[SensorSession, int]:
+    """A COURAGEOUS document as a new sensor session of the trial, all or nothing. The
+    document is its own sensor: no SAPIENT node id, so no node can add to it."""
+    table = detection_table(document)
+    problem = times_outside(trial, table["time_us"].to_numpy())
+    if problem:
+        raise Invalid(f"detections: {problem}")
+    where = document.static_cuas_location
+    height = heights_msl(pd.DataFrame({
+        "lat_deg": [where.latitude], "lon_deg": [where.longitude],
+        "height_m": [np.nan if where.altitude is None else where.altitude],
+        "datum": [stored_datum(where)]}), geoid_grid)[0]
+    row = SensorSession(trial_id=trial.id or 0, source="courageous",
+                        name=document.cuas_system.name, lat=where.latitude,
+                        lon=where.longitude, alt_m=None if np.isnan(height) else float(height))
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    try:
+        store_detections(engine=engine, data_dir=data_dir, sensor_session_id=row.id or 0,
+                         table=table)
+    except Exception:
+        session.delete(row)
+        session.commit()
+        raise
+    return row, len(table)
+
+
+def heights_msl(table: pd.DataFrame, geoid_grid: Path | None) -> np.ndarray:
+    """Each row's height above mean sea level (EGM96), whatever datum it was given on."""
+    height = table["height_m"].to_numpy(float).copy()
+    ellipsoidal = (table["datum"] == "ellipsoid").to_numpy() & ~np.isnan(height)
+    if ellipsoidal.any():
+        try:
+            geoid = load_geoid(geoid_grid)
+        except GeoidUnavailable as error:
+            raise Conflict(f"heights on different datums cannot be compared: {error}") \
+                from error
+        height[ellipsoidal] = geoid.to_msl(table["lat_deg"].to_numpy(float)[ellipsoidal],
+                                           table["lon_deg"].to_numpy(float)[ellipsoidal],
+                                           height[ellipsoidal])
+    return height
+
+
+# --- the detection score -------------------------------------------------------------------
+
+def _origin(sensor: SensorSession, truth: pd.DataFrame) -> tuple[float, float, float]:
+    if sensor.lat is None or sensor.lon is None:
+        raise Conflict(f"sensor session {sensor.id} has no position: give lat/lon/alt_m when "
+                       "opening it, or let the node report its location")
+    if sensor.alt_m is not None:
+        return sensor.lat, sensor.lon, sensor.alt_m
+    # no height given: the ground the targets took off from, the lowest point they reported
+    lowest = float(truth["alt_msl_m"].min()) if len(truth) else 0.0
+    return sensor.lat, sensor.lon, lowest
+
+
+def _local(lat: np.ndarray, lon: np.ndarray, height: np.ndarray,
+           origin: tuple[float, float, float]) -> dict[str, np.ndarray]:
+    east, north, up = to_enu(lat, lon, height, origin=origin)
+    return {"east_m": np.asarray(east), "north_m": np.asarray(north), "up_m": np.asarray(up)}
+
+
+def local_truth(truth: pd.DataFrame, origin: tuple[float, float, float]) -> pd.DataFrame:
+    return pd.DataFrame({"target": truth["target"].to_numpy(), "t_s": truth["t_s"].to_numpy(),
+                         **_local(truth["lat_deg"].to_numpy(float),
+                                  truth["lon_deg"].to_numpy(float),
+                                  truth["alt_msl_m"].to_numpy(float), origin)})
+
+
+def local_detections(table: pd.DataFrame, origin: tuple[float, float, float],
+                     geoid_grid: Path | None) -> pd.DataFrame:
+    height = heights_msl(table, geoid_grid)
+    flat = np.isnan(height)  # no height reported: compared on the ground plane only
+    where = _local(table["lat_deg"].to_numpy(float), table["lon_deg"].to_numpy(float),
+                   np.where(flat, origin[2], height), origin)
+    where["up_m"] = np.where(flat, np.nan, where["up_m"])
+    return pd.DataFrame({"t_s": table["time_us"].to_numpy(np.int64) / 1e6, **where,
+                         "classification": table["classification"].to_numpy()})
+
+
+@dataclass(frozen=True)
+class SensorScore:
+    sensor_session_id: int
+    score: DetectionScore
+
+
+def detection_score(*, session: Session, data_dir: Path, trial: Trial, sensor: SensorSession,
+                    geoid_grid: Path | None = None) -> SensorScore:
+    """Score one sensor session against the trial's telemetry; keep its counts for readiness."""
+    truth = trial_truth(session=session, data_dir=data_dir, trial_id=trial.id or 0)
+    origin = _origin(sensor, truth)
+    score = score_detections(local_truth(truth, origin),
+                             local_detections(read_detections(data_dir, sensor.id or 0),
+                                              origin, geoid_grid),
+                             evaluated_range_m=sensor.evaluated_range_m, gate_m=sensor.gate_m,
+                             target_classes=sensor.target_classes)
+    summary = session.get(DetectionSummary, sensor.id) or DetectionSummary(
+        sensor_session_id=sensor.id or 0, trial_id=trial.id or 0)
+    summary.epochs, summary.detected = score.epochs, score.detected
+    summary.false_alarms, summary.evaluated_s = score.false_alarms, float(score.evaluated_s)
+    summary.computed_at = utcnow()
+    session.add(summary)
+    session.commit()
+    return SensorScore(sensor.id or 0, score)
+
+
+def trial_sensors(*, session: Session, trial: Trial) -> list[SensorSession]:
+    return list(session.exec(select(SensorSession).where(SensorSession.trial_id == trial.id)
+                             .order_by(col(SensorSession.id))).all())
+
+
+def trial_sensor(*, session: Session, trial: Trial,
+                 sensor_session_id: int | None) -> SensorSession:
+    """The named sensor session of the trial, or its only one."""
+    rows = trial_sensors(session=session, trial=trial)
+    if sensor_session_id is not None:
+        rows = [row for row in rows if row.id == sensor_session_id]
+    if not rows:
+        raise NotFound(f"no sensor session {sensor_session_id or ''} in trial {trial.id}"
+                       .replace("  ", " "))
+    if len(rows) > 1:
+        raise Invalid(f"sensor_session: trial {trial.id} has {len(rows)} sensor sessions "
+                      f"({', '.join(str(row.id) for row in rows)}); name one")
+    return rows[0]
+
+
+def mark_registered(engine: Engine, sensor_session_id: int, *, name: str) -> None:
+    """A SAPIENT node registered for this session (its name, if the session has none)."""
+    with Session(engine) as session:
+        row = session.get(SensorSession, sensor_session_id)
+        if row is not None:
+            row.registered_at, row.name = utcnow(), row.name or name[:120]
+            session.add(row)
+            session.commit()
+
+
+def place_sensor(engine: Engine, sensor_session_id: int, *, lat: float, lon: float,
+                 alt_msl_m: float | None) -> bool:
+    """Take the node's own reported location, unless the session was given one."""
+    with Session(engine) as session:
+        row = session.get(SensorSession, sensor_session_id)
+        if row is None or row.lat is not None:
+            return False
+        row.lat, row.lon, row.alt_m = lat, lon, alt_msl_m
+        session.add(row)
+        session.commit()
+        return True

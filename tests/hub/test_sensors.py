@@ -1,0 +1,125 @@
+"""Sensor trials through the API: sessions, COURAGEOUS documents, the detection score."""
+
+import math
+
+import numpy as np
+import pytest
+
+from sandbox.models import Role
+from telemetry.geoid import load_geoid
+from tests.conftest import auth
+from tests.hub.sensor_trial import NODE, SITE, detection, document, sensor_trial
+
+
+@pytest.fixture
+def trial(client, make_user):
+    return sensor_trial(client, make_user)
+
+
+def _score(client, trial, user, **params):
+    return client.get(f"/api/v1/trials/{trial['id']}/detection", params=params,
+                      headers=auth(user))
+
+
+def test_courageous_document_is_stored_and_scored_against_the_targets_telemetry(
+        client, trial) -> None:
+    # seen every second for the first 50 s, 10 m north of the truth, heights on the ellipsoid
+    seen = [detection(k + 0.5, classification="UAV" if k % 2 else "bird") for k in range(50)]
+    clutter = [detection(120.5, north_m=0), detection(30.2, north_m=400)]  # no target there
+    response = client.post(f"/api/v1/trials/{trial['id']}/courageous",
+                           json=document(seen + clutter), headers=auth(trial["soldier"]))
+    assert response.status_code == 201, response.text
+    assert response.json()["detections"] == 52
+    body = _score(client, trial, trial["soldier"]).json()
+    # 101 truth epochs (t = 0 … 100), 50 detected; the clutter at 30.2 s falls in an epoch,
+    # the one at 120.5 s after the target landed does not
+    assert (body["epochs"], body["detected"], body["false_alarms"]) == (101, 50, 1)
+    assert body["pd"] == pytest.approx(50 / 101)
+    assert body["false_alarms_per_hour"] == pytest.approx(3600 / 101)
+    # ellipsoidal heights brought to mean sea level first: only the 10 m north offset is left
+    assert body["position_error_p50_m"] == pytest.approx(10.0, abs=0.2)
+    assert body["position_error_p90_m"] == pytest.approx(10.0, abs=0.2)
+    assert body["first_detection_range_m"] == pytest.approx(math.hypot(2990, 100), abs=1.0)
+    assert body["time_to_first_detection_s"] == pytest.approx(0.5, abs=0.01)
+    assert body["classification_accuracy"] == pytest.approx(0.5)
+    # 3-D ranges: the first epoch (3,000 m east, 100 m up) lies just past 3,000 m
+    assert [b["epochs"] for b in body["pd_by_range"][2:7]] == [25, 25, 25, 25, 1]
+
+
+def test_ellipsoidal_heights_declared_as_sea_level_show_as_the_geoid_gap(client, trial) -> None:
+    wrong = [{**d, "location": {**d["location"], "altitude_reference": "msl"}}
+             for d in [detection(k + 0.5) for k in range(10)]]
+    client.post(f"/api/v1/trials/{trial['id']}/courageous", json=document(wrong),
+                headers=auth(trial["soldier"]))
+    body = _score(client, trial, trial["soldier"]).json()
+    gap = float(load_geoid().undulation_m(np.array([SITE[0]]), np.array([SITE[1]]))[0])
+    assert 40 < gap < 50  # tens of metres: most of the default 50 m gate
+    assert body["detected"] == 10
+    assert body["position_error_p50_m"] == pytest.approx(math.hypot(10, gap), abs=0.3)
+
+
+def test_courageous_errors_name_the_json_path_and_store_nothing(client, trial) -> None:
+    bad = document([detection(1.5), detection(2.5)])
+    bad["detections"][1]["location"]["latitude"] = 91
+    response = client.post(f"/api/v1/trials/{trial['id']}/courageous", json=bad,
+                           headers=auth(trial["soldier"]))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "detections", 1, "location",
+                                                    "latitude"]
+    naive = document([{**detection(1.5), "timestamp": "2026-01-01T00:00:01"}])
+    late = document([detection(1.5), detection(86_400.0)])
+    missing = document([detection(1.5)])
+    del missing["static_cuas_location"]
+    for body, where in ((naive, "timestamp"), (late, "detections"),
+                        (missing, "static_cuas_location")):
+        response = client.post(f"/api/v1/trials/{trial['id']}/courageous", json=body,
+                               headers=auth(trial["soldier"]))
+        assert response.status_code == 422 and where in response.text
+    assert client.get(f"/api/v1/trials/{trial['id']}/sensor-sessions",
+                      headers=auth(trial["soldier"])).json() == []
+
+
+def test_sensor_session_for_a_sapient_node(client, trial, make_user) -> None:
+    reviewer = make_user(Role.reviewer)
+    body = {"node_id": NODE, "lat": SITE[0], "lon": SITE[1], "alt_m": SITE[2],
+            "evaluated_range_m": 3000, "gate_m": 40}
+    response = client.post(f"/api/v1/trials/{trial['id']}/sensor-sessions", json=body,
+                           headers=auth(trial["soldier"]))
+    assert response.status_code == 201
+    made = response.json()
+    assert (made["node_id"], made["gate_m"], made["lat"]) == (NODE, 40, None)
+    listed = client.get(f"/api/v1/trials/{trial['id']}/sensor-sessions",
+                        headers=auth(reviewer)).json()
+    assert (listed[0]["id"], listed[0]["lat"]) == (made["id"], SITE[0])
+    for wrong in ({**body, "node_id": "not-a-uuid"}, {**body, "lon": None},
+                  {**body, "gate_m": 0}):
+        refused = client.post(f"/api/v1/trials/{trial['id']}/sensor-sessions", json=wrong,
+                              headers=auth(trial["soldier"]))
+        assert refused.status_code == 422
+    # no detections yet: nothing detected; every epoch within 3,000 m counted, which leaves
+    # out the first (3,000 m east and 100 m up: 3,001.7 m away)
+    score = _score(client, trial, reviewer).json()
+    assert (score["detections"], score["detected"], score["epochs"]) == (0, 0, 100)
+
+
+def test_who_may_call_the_sensor_routes(client, trial, make_user, make_org) -> None:
+    path = f"/api/v1/trials/{trial['id']}"
+    client.post(f"{path}/courageous", json=document([detection(1.5)]),
+                headers=auth(trial["soldier"]))
+    other_unit = make_user(Role.soldier)
+    admin, reviewer = make_user(Role.admin), make_user(Role.reviewer)
+    assert _score(client, trial, admin).json()["detected"] == 1
+    assert _score(client, trial, reviewer).status_code == 200
+    assert _score(client, trial, trial["engineer"]).status_code == 403
+    assert _score(client, trial, other_unit).status_code == 404
+    body = {"node_id": NODE}
+    assert client.post(f"{path}/sensor-sessions", json=body,
+                       headers=auth(admin)).status_code == 403
+    assert client.post(f"{path}/sensor-sessions", json=body,
+                       headers=auth(trial["engineer"])).status_code == 403
+    assert client.post(f"{path}/courageous", json=document([detection(1.5)]),
+                       headers=auth(other_unit)).status_code == 404
+    assert client.post(f"{path}/sensor-sessions", json=body,
+                       headers=auth(reviewer)).status_code == 201
+    # two sensors now: the score asks which
+    assert _score(client, trial, reviewer).status_code == 422
