@@ -16,9 +16,10 @@ from fastapi.responses import Response
 
 from hub.api.tables import table_response
 from hub.deps import AnyUser, SessionDep, SettingsDep, TrialDep, TrialWriter, audit_raw_read
+from hub.flows.feedback import engineer_session_fields
 from hub.flows.ingest import new_token, open_store, store_batch
+from hub.flows.live import redacted_messages
 from sandbox import access, service
-from sandbox.anonymise import trial_origin
 from sandbox.errors import Forbidden, Invalid, NotFound
 from sandbox.models import (
     Id,
@@ -31,7 +32,6 @@ from sandbox.models import (
     User,
 )
 from telemetry.decode import decode
-from telemetry.redact import redact_telemetry
 from telemetry.summary import flight_summary
 
 router = APIRouter(tags=["telemetry"])
@@ -104,14 +104,16 @@ TelemetrySessionDep = Annotated[TelemetrySession, Depends(telemetry_session)]
 @router.get("/telemetry-sessions/{session_id}",
             summary="Index and flight summary of a session (trial readers; owning engineers "
                     "get no absolute positions)")
-def read_session(row: TelemetrySessionDep, settings: SettingsDep,
-                 _user: AnyUser) -> dict[str, object]:
+def read_session(request: Request, row: TelemetrySessionDep, session: SessionDep,
+                 settings: SettingsDep, user: AnyUser) -> dict[str, object]:
     store = open_store(settings.data_dir, row.id or 0)
     frames = {name: store.read(name) for name in ("GLOBAL_POSITION_INT", "GPS_RAW_INT",
                                                    "VFR_HUD", "SYS_STATUS", "BATTERY_STATUS",
                                                    "HEARTBEAT") if name in row.counts}
     summary = flight_summary(frames)
     public = TelemetrySessionPublic.model_validate(row).model_dump(mode="json")
+    if user.role == Role.engineer:  # the export's trial pseudonym; no clock time
+        public = engineer_session_fields(session, public, request.app.state.secret, row)
     return {**public, "summary": {
         "duration_s": summary.duration_s, "distance_flown_m": summary.distance_flown_m,
         "max_altitude_m": summary.max_altitude_m,
@@ -146,11 +148,9 @@ def _redacted(request: Request, session: SessionDep, row: TelemetrySession, name
               table: pd.DataFrame) -> pd.DataFrame:
     trial = session.get(Trial, row.trial_id)
     assert trial is not None
-    site = (trial.lat or 0.0, trial.lon or 0.0)
-    origin = trial_origin(request.app.state.secret.encode(), trial.id or 0, *site)
-    start = int(table["time_us"].min()) if "time_us" in table and len(table) else None
-    redacted = redact_telemetry({name: table}, origin=(*origin, 0.0), start_us=start)
-    if name not in redacted:
+    redacted = redacted_messages(session, request.app.state.secret,
+                                 request.app.state.settings.data_dir, trial, name, table)
+    if redacted is None:
         raise Forbidden(f"{name} is not among the telemetry fields released outside the "
                         "task force")
-    return redacted[name]
+    return redacted

@@ -139,3 +139,16 @@ def json_stream(parts: dict[str, Iterable[pd.DataFrame]], note: dict[str, Any]) 
                 yield (body if first else "," + body).encode()
                 first = False
     yield f'], "release": {json.dumps(note)}}}'.encode()
+
+
+def engineer_session_fields(session: Session, public: dict[str, Any], secret: str,
+                            row: TelemetrySession) -> dict[str, Any]:
+    """A telemetry session's index as its company's engineers see it: the trial under the
+    export's pseudonym (the same in every channel), the time it was opened withheld."""
+    trial = session.get(Trial, row.trial_id)
+    version = session.get(Version, trial.version_id) if trial else None
+    prototype = session.get(Prototype, version.prototype_id) if version else None
+    assert prototype is not None  # foreign keys
+    key = company_key(secret.encode(), prototype.organisation_id)
+    return {**public, "trial_id": pseudonym(str(row.trial_id), key=key, kind="trial"),
+            "created_at": None}

@@ -4,8 +4,8 @@ from fastapi import Request
 from sqlmodel import Session, col, select
 
 from hub.flows.ingest import open_store
+from hub.flows.live import local_origin
 from hub.pages import charts
-from sandbox.anonymise import trial_origin
 from sandbox.models import Prototype, TelemetrySession, Trial, Version
 from telemetry.redact import redact_telemetry
 
@@ -21,11 +21,13 @@ def latest_track(request: Request, session: Session, prototype: Prototype) -> st
     row, trial = found
     positions = open_store(request.app.state.settings.data_dir, row.id or 0).read(
         "GLOBAL_POSITION_INT", every=max(1, row.counts["GLOBAL_POSITION_INT"] // 2000))
-    origin = trial_origin(request.app.state.secret.encode(), trial.id or 0,
-                          trial.lat or 0.0, trial.lon or 0.0)
+    origin = local_origin(session, request.app.state.secret, trial,
+                          request.app.state.settings.data_dir)
+    if origin is None:  # no site and no fix yet: nothing to draw without giving a place away
+        return charts.track({})
     vehicles = {}
     for sysid, own in positions.groupby("sysid"):
-        local = redact_telemetry({"GLOBAL_POSITION_INT": own}, origin=(*origin, 0.0))
+        local = redact_telemetry({"GLOBAL_POSITION_INT": own}, origin=origin)
         table = local["GLOBAL_POSITION_INT"]
         vehicles[int(sysid)] = (table["east_m"].tolist(), table["north_m"].tolist())
     return charts.track(vehicles)
