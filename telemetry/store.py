@@ -39,7 +39,8 @@ class SessionStats:
     batches: int
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a new or renamed file) durable."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -88,10 +89,10 @@ class SessionStore:
                 arrow = pa.Table.from_pandas(table, preserve_index=False)
                 _write_durably(folder / f"part-{batch:012d}.parquet",
                                lambda path, arrow=arrow: pq.write_table(arrow, path))
-                _fsync_dir(folder)
+                fsync_dir(folder)
         manifest = self.directory / MANIFESTS / f"{batch:012d}.json"
         _write_durably(manifest, lambda path: path.write_text(json.dumps(counts)))
-        _fsync_dir(manifest.parent)
+        fsync_dir(manifest.parent)
         self._manifests[batch] = counts
         return AppendResult(batch, sum(counts.values()))
 

@@ -24,6 +24,7 @@ HEADER_LEN = 16
 
 def read_ulog(path: Path) -> dict[str, pd.DataFrame]:
     """Every topic of a ULog file, one DataFrame each."""
+    _check_framing(path)
     try:
         with path.open("rb") as handle:  # pyulog leaves a file it opened open when it fails
             log = ULog(handle)
@@ -31,8 +32,6 @@ def read_ulog(path: Path) -> dict[str, pd.DataFrame]:
         raise LogFileError(f"not a readable ULog file: {error}") from error
     if log.file_corruption:
         raise LogFileError("the ULog file is corrupt (pyulog had to resynchronise inside it)")
-    if not log.has_data_appended:  # appended data after a crash is framed by offsets instead
-        _check_framing(path)
     instances: dict[str, list[pd.DataFrame]] = {}
     for data in log.data_list:
         table = pd.DataFrame(data.data)
@@ -46,9 +45,17 @@ def read_ulog(path: Path) -> dict[str, pd.DataFrame]:
 
 
 def _check_framing(path: Path) -> None:
-    """Walk the message headers (size, type) to the end; the last one must end at the end."""
+    """Walk the message headers (size, type) to the end; the last one must end at the end.
+
+    Not for a log with data appended after a crash (incompat flag bit 0 of the flag-bits
+    message): offsets frame that instead, and pyulog follows them.
+    """
     data = path.read_bytes()
     position, length = HEADER_LEN, len(data)
+    if length < HEADER_LEN:
+        raise LogFileError("not a readable ULog file: the header is cut short")
+    if data[position + 2:position + 3] == b"B" and data[position + 11:position + 12] != b"\0":
+        return
     while position < length:
         if length - position < 3:
             break

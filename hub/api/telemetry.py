@@ -1,14 +1,12 @@
-"""Telemetry sessions of a trial: open one for a device, upload a .tlog, read messages.
+"""Telemetry sessions of a trial: open one for a device, upload a log file, read messages.
 
 Raw positions leave only to reviewers and admins; soldiers of the unit and the owning company's
 engineers get the allow-listed fields with positions as metres from the trial's secret origin.
 """
 
 import re
-import tempfile
 from typing import Annotated, Literal
 
-import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -17,7 +15,7 @@ from fastapi.responses import Response
 from hub.api.tables import table_response
 from hub.deps import AnyUser, SessionDep, SettingsDep, TrialDep, TrialWriter, audit_raw_read
 from hub.flows.feedback import engineer_session_fields
-from hub.flows.ingest import new_token, open_store, store_batch
+from hub.flows.ingest import Staging, commit_staged, new_token, open_store, stage_file, sweep
 from hub.flows.live import redacted_messages
 from sandbox import access, service
 from sandbox.errors import Forbidden, Invalid, NotFound
@@ -31,11 +29,10 @@ from sandbox.models import (
     Trial,
     User,
 )
-from telemetry.decode import decode
 from telemetry.summary import flight_summary
 
 router = APIRouter(tags=["telemetry"])
-MESSAGE_NAME = re.compile(r"^[A-Z0-9_]{1,64}$")
+MESSAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,80}$")  # MAVLink, DF_GPS, ULG_vehicle_status
 
 
 @router.post("/trials/{trial_id}/telemetry-sessions", response_model=TelemetrySessionCreated,
@@ -54,39 +51,31 @@ def open_session(trial: TrialDep, body: TelemetrySessionCreate, session: Session
 
 @router.post("/trials/{trial_id}/telemetry", response_model=TelemetrySessionPublic,
              status_code=status.HTTP_201_CREATED,
-             summary="Upload a .tlog as the request body (soldier of the unit; reviewer)")
+             summary="Upload a log file (.tlog, DataFlash .bin, PX4 .ulg) as the request body "
+                     "(soldier of the unit; reviewer)")
 async def upload(request: Request, trial: TrialDep, session: SessionDep,
                  settings: SettingsDep, _user: TrialWriter) -> TelemetrySession:
-    folder = settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tlog") as spool:
+    engine = request.app.state.engine
+    await run_in_threadpool(sweep, engine=engine, data_dir=settings.data_dir)
+    with Staging(settings.data_dir) as staging:
         size = 0
-        async for chunk in request.stream():  # to disk as it arrives; the limit is enforced
-            spool.write(chunk)                  # upstream, byte by byte (hub.limits)
-            size += len(chunk)
-        spool.flush()
+        with staging.spool.open("wb") as spool:
+            async for chunk in request.stream():  # to disk as it arrives; the limit is
+                spool.write(chunk)                  # enforced upstream, byte by byte
+                size += len(chunk)
         if size == 0:
-            raise Invalid("body: the upload is empty; send the .tlog file as the request body")
-        data = np.fromfile(spool.name, dtype=np.uint8)
-        result = await run_in_threadpool(decode, data, tlog=True)
-    if not result.frames:
-        raise Invalid("body: no MAVLink messages found; is this a .tlog file?")
-    row = TelemetrySession(trial_id=trial.id or 0, source="upload")
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    await run_in_threadpool(store_batch, engine=request.app.state.engine,
-                            data_dir=settings.data_dir, session_id=row.id or 0,
-                            frames=result.frames, batch=1, stats=result.stats)
-    session.refresh(row)
-    return row
+            raise Invalid("body: the upload is empty; send the log file as the request body")
+        staged = await run_in_threadpool(stage_file, staging=staging, path=staging.spool)
+        return commit_staged(session=session, data_dir=settings.data_dir, staging=staging,
+                             staged=staged, trial_id=trial.id or 0)
 
 
 def telemetry_session(session_id: Id, session: SessionDep, user: AnyUser) -> TelemetrySession:
     """The session, if its trial is the caller's to see (engineers: their own prototypes)."""
     row = session.get(TelemetrySession, session_id)
     trial = session.get(Trial, row.trial_id) if row else None
-    if row is None or trial is None or not _may_read(session, user, trial):
+    if (row is None or row.pending_until is not None or trial is None
+            or not _may_read(session, user, trial)):
         raise NotFound(f"telemetry session {session_id} not found")
     return row
 
@@ -132,7 +121,7 @@ def messages(request: Request, row: TelemetrySessionDep, name: str, session: Ses
              format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
              every: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     if not MESSAGE_NAME.match(name):
-        raise Invalid("name: a MAVLink message name such as ATTITUDE")
+        raise Invalid("name: a message name such as ATTITUDE, DF_GPS or ULG_battery_status")
     store = open_store(settings.data_dir, row.id or 0)
     if name not in row.counts:
         raise NotFound(f"no {name} messages in telemetry session {row.id}")

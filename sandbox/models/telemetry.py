@@ -31,6 +31,10 @@ class TelemetrySession(SQLModel, table=True):
     listener_drops: int = Field(default=0, sa_type=sa.BigInteger)
     unknown_ids: int = Field(default=0, sa_type=sa.BigInteger)
     incompatible_flags: int = Field(default=0, sa_type=sa.BigInteger)
+    # File ingest: what the file was ("tlog", "dataflash", "ulog"), and until when a row whose
+    # files are still being moved into place may stay unfinished before it is swept away.
+    log_format: str | None = Field(default=None, max_length=16)
+    pending_until: datetime | None = utc_column(nullable=True)
 
 
 class TelemetrySessionCreate(Input):
@@ -54,6 +58,7 @@ class TelemetrySessionPublic(SQLModel):
     listener_drops: int
     unknown_ids: int
     incompatible_flags: int
+    log_format: str | None
 
 
 class TelemetrySessionCreated(TelemetrySessionPublic):

@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,13 +10,16 @@ from typer.testing import CliRunner
 
 from hub import cli
 from hub.app import create_app
+from hub.flows import ingest as ingest_flow
 from sandbox.models import Role, TelemetrySession
 from tests.conftest import auth
 from tests.factories import new_prototype, new_trial, new_version
+from tests.telemetry.logs import circle_flight
 from tests.telemetry.streams import SPECS, frame
 
 SPEC = {spec.name: spec for spec in SPECS.values()}
 SITE_LAT, SITE_LON = 49.99, 36.23
+DATA = Path(__file__).parent.parent / "data"
 
 
 def position(i: int) -> bytes:
@@ -88,12 +92,69 @@ def test_other_companies_and_units_cannot_read_telemetry(client, setup, make_use
                           headers=auth(stranger)).status_code == 404
 
 
-@pytest.mark.parametrize("body, message", [(b"", "empty"), (b"\x00" * 500, "no MAVLink")])
-def test_bad_uploads_are_refused(client, setup, body, message) -> None:
+def _nothing_stored(session, settings) -> None:
+    assert session.exec(select(TelemetrySession)).all() == []
+    telemetry = settings.data_dir / "telemetry"
+    assert sorted(p.relative_to(telemetry) for p in telemetry.rglob("*")) in (
+        [], [Path("staging")])
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"", "empty"), (b"\x00" * 500, "no telemetry found"),
+    (circle_flight(seconds=3)[:-5], "truncated"),
+    ((DATA / "sample_log_small.ulg").read_bytes()[:20_000], "truncated"),
+    (b"ULog\x01\x12\x35\x01", "not a readable ULog")])
+def test_bad_uploads_are_refused_and_leave_nothing(client, setup, session, settings, body,
+                                                   message) -> None:
     _, soldier, trial = setup
     response = _upload(client, soldier, trial, body)
     assert response.status_code == 422
     assert message in response.json()["detail"][0]["msg"]
+    _nothing_stored(session, settings)
+
+
+def test_cli_refuses_a_file_without_telemetry(setup, session, settings, cli_env,
+                                              tmp_path) -> None:
+    _, _, trial = setup
+    path = tmp_path / "notes.tlog"
+    path.write_bytes(b"field notes, not a log\n" * 100)
+    result = CliRunner().invoke(cli.app, ["ingest", str(path), "--trial", str(trial["id"])])
+    assert result.exit_code == 1
+    assert "no telemetry found" in result.output
+    _nothing_stored(session, settings)
+
+
+def test_dataflash_upload_is_summarised_and_redacted_like_a_tlog(client, setup,
+                                                                 make_user) -> None:
+    engineer, soldier, trial = setup
+    response = _upload(client, soldier, trial, circle_flight(seconds=30))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["log_format"] == "dataflash"
+    assert body["counts"]["DF_POS"] == body["counts"]["GLOBAL_POSITION_INT"] == 300
+    read = client.get(f"/api/v1/telemetry-sessions/{body['id']}", headers=auth(engineer))
+    assert read.json()["summary"]["max_altitude_m"] == 50.0
+    assert read.json()["summary"]["max_ground_speed_mps"] == 10.0
+    base = f"/api/v1/telemetry-sessions/{body['id']}/messages"
+    for native in ("DF_POS", "DF_GPS"):  # raw positions under the log's own names
+        refused = client.get(f"{base}/{native}", headers=auth(engineer))
+        assert refused.status_code == 403
+        assert str(int(SITE_LAT * 1e4)) not in refused.text
+    local = client.get(f"{base}/GLOBAL_POSITION_INT", headers=auth(engineer)).json()
+    assert "lat" not in local[0] and local[0]["up_m"] == 50.0
+    raw = client.get(f"{base}/DF_POS", headers=auth(make_user(Role.reviewer))).json()
+    assert raw[0]["Lat"] == pytest.approx(SITE_LAT + 100 / 111_200, abs=1e-6)
+
+
+def test_cli_ingests_a_px4_ulog(setup, session, cli_env) -> None:
+    _, _, trial = setup
+    path = DATA / "sample_px4_events.ulg"
+    result = CliRunner().invoke(cli.app, ["ingest", str(path), "--trial", str(trial["id"])])
+    assert result.exit_code == 0, result.output
+    [row] = session.exec(select(TelemetrySession)).all()
+    assert (row.log_format, row.counts["ULG_vehicle_attitude"]) == ("ulog", 622)
+    assert row.counts["ATTITUDE"] == 622 and row.pending_until is None
+    assert f"telemetry session {row.id} (ulog)" in result.output
 
 
 def test_oversized_upload_is_refused_as_it_streams(settings, engine, session, make_user,
@@ -136,11 +197,15 @@ def test_websocket_refuses_a_wrong_token(client, setup) -> None:
     assert refused.value.code == 1008
 
 
-def test_cli_ingests_a_tlog_in_pieces(setup, session, settings, monkeypatch, tmp_path) -> None:
-    _, _, trial = setup
-    monkeypatch.setattr(cli.ingest, "INGEST_CHUNK", 1000)  # many pieces: frames split across them
+@pytest.fixture
+def cli_env(settings, monkeypatch) -> None:
     monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
     monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))
+
+
+def test_cli_ingests_a_tlog_in_pieces(setup, session, cli_env, monkeypatch, tmp_path) -> None:
+    _, _, trial = setup
+    monkeypatch.setattr(ingest_flow, "TLOG_CHUNK", 1000)  # many pieces: frames split across them
     path = tmp_path / "flight.tlog"
     path.write_bytes(tlog(200))
     result = CliRunner().invoke(cli.app, ["ingest", str(path), "--trial", str(trial["id"])])
