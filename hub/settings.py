@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     max_ws_message_bytes: int = Field(default=4 << 20, gt=8)
     k_anonymity: int = Field(default=5, ge=2, le=1000)
     l_diversity: int = Field(default=2, ge=1, le=10)
+    privacy_budget_epsilon: float = Field(default=10.0, gt=0, le=1000, description=
+                                          "each company's differential-privacy budget")
     mavlink: list[str] = Field(default_factory=list,
                                description='listeners, e.g. ["udpin:0.0.0.0:14550"]')
     sapient: list[str] = Field(default_factory=list,

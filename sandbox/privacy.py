@@ -5,6 +5,7 @@ Decisions and findings: free text scrubbed, the people who wrote them withheld, 
 ISO week, a geofence as metres from its own centroid (its shape and size, never its place).
 """
 
+import functools
 import math
 from collections.abc import Iterable
 from datetime import datetime
@@ -85,3 +86,84 @@ def finding_view(finding: Any, *, roster: list[str], keep: list[str]) -> Finding
         "resolution": scrub_text(finding.resolution, roster=roster, keep=keep),
         "raised_by_id": None, "created_at": week_of(finding.created_at),
         "closed_at": week_of(finding.closed_at)})
+
+
+# --- differentially private aggregates -----------------------------------------------------
+#
+# The unit of privacy is a person (a soldier), not a row: each person's contribution to one
+# answer is bounded (their first MAX_* rows), so adding or removing a soldier changes the
+# engagement vector by at most MAX_ENGAGEMENTS_PER_PERSON in L1, the report vector by
+# MAX_REPORTS_PER_PERSON * (1 + 3 * 5). OpenDP's discrete Laplace mechanism, on integers
+# (no floating-point side channel), spends half the epsilon on each vector.
+
+MAX_ENGAGEMENTS_PER_PERSON = 50
+MAX_REPORTS_PER_PERSON = 5
+RATINGS = ("effectiveness", "ease_of_use", "reliability")
+RATING_MAX = 5
+FAILURES = ("miss", "abort", "fratricide")
+
+
+@functools.cache
+def _opendp() -> Any:
+    import opendp.prelude as dp
+    dp.enable_features("contrib")  # the discrete Laplace measurement is contributed code
+    return dp
+
+
+def noisy_counts(counts: list[int], *, sensitivity: int, epsilon: float) -> list[int]:
+    """`counts` with discrete Laplace noise scaled to an L1 `sensitivity` at `epsilon`."""
+    if not counts:
+        return []
+    dp = _opendp()
+    space = dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int)
+    measurement = dp.m.make_laplace(*space, scale=sensitivity / epsilon)
+    assert measurement.map(sensitivity) <= epsilon * (1 + 1e-9)  # OpenDP's own accounting
+    return [int(v) for v in measurement([int(c) for c in counts])]
+
+
+def bounded(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Each person's first `limit` rows, in the frame's (arrival) order; `rows` counts the
+    rows a line stands for."""
+    before = frame.groupby("person")["rows"].cumsum() - frame["rows"]
+    kept = frame.assign(rows=(limit - before).clip(lower=0).clip(upper=frame["rows"]))
+    return kept[kept["rows"] > 0]
+
+
+def _cells(frame: pd.DataFrame, cells: pd.MultiIndex, column: str = "rows") -> list[int]:
+    series = frame.groupby(["version", "period"])[column].sum()
+    return [int(v) for v in series.reindex(cells, fill_value=0).tolist()]
+
+
+def private_aggregates(engagements: pd.DataFrame, reports: pd.DataFrame, *,
+                       versions: list[str], periods: list[str],
+                       epsilon: float) -> list[dict[str, Any]]:
+    """Pk, failures and ratings per version and period, epsilon-differentially private for
+    each soldier. engagements: person, version, period, outcome, rows (how many); reports:
+    person, version, period and the three ratings. Every cell is answered, empty or not."""
+    cells = pd.MultiIndex.from_product([versions, periods], names=["version", "period"])
+    kept = bounded(engagements, MAX_ENGAGEMENTS_PER_PERSON)
+    outcomes = _cells(kept[kept["outcome"] == "intercept"], cells) + _cells(
+        kept[kept["outcome"].isin(FAILURES)], cells)
+    noisy_outcomes = noisy_counts(outcomes, sensitivity=MAX_ENGAGEMENTS_PER_PERSON,
+                                  epsilon=epsilon / 2)
+    rated = bounded(reports.assign(rows=1), MAX_REPORTS_PER_PERSON)
+    sums = _cells(rated, cells) + [v for r in RATINGS for v in _cells(rated, cells, r)]
+    noisy_sums = noisy_counts(sums, sensitivity=MAX_REPORTS_PER_PERSON * (1 + 3 * RATING_MAX),
+                              epsilon=epsilon / 2)
+    n = len(cells)
+    return [_cell(version, period, noisy_outcomes[i], noisy_outcomes[n + i],
+                  [noisy_sums[n * j + i] for j in range(4)])
+            for i, (version, period) in enumerate(cells)]
+
+
+def _cell(version: str, period: str, intercepts: int, failures: int,
+          sums: list[int]) -> dict[str, Any]:
+    """Post-processing (free of privacy cost): clamp to what is possible, then divide."""
+    intercepts, failures, count = max(intercepts, 0), max(failures, 0), max(sums[0], 0)
+    engagements = intercepts + failures
+    ratings = {name: (min(max(total / count, 1.0), RATING_MAX) if count else None)
+               for name, total in zip(RATINGS, sums[1:], strict=True)}
+    return {"version": version, "period": period, "engagements": engagements,
+            "intercepts": intercepts, "failures": failures,
+            "pk": intercepts / engagements if engagements else None, "reports": count,
+            **ratings}

@@ -1,14 +1,14 @@
 """Anonymised feedback of a prototype (owning engineer; reviewer, admin), streamed."""
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from hub.deps import FeedbackUser, PrototypeDep, SessionDep, SettingsDep
+from hub.deps import EngineerUser, FeedbackUser, PrototypeDep, SessionDep, SettingsDep
 from hub.flows.feedback import (
     PARTS,
     columns_of,
@@ -18,6 +18,7 @@ from hub.flows.feedback import (
     part_chunks,
     telemetry_summaries,
 )
+from hub.flows.privacy import budget_of, budget_public, private_feedback
 from sandbox import access
 from sandbox.feedback import FeedbackPlan, feedback_plan
 from sandbox.models import Role
@@ -64,3 +65,27 @@ def feedback(request: Request, prototype: PrototypeDep, session: SessionDep,
     telemetry = telemetry_summaries(session=session, prototype=prototype, master_secret=secret,
                                     data_dir=settings.data_dir)
     return download(request.app.state.engine, plan, telemetry, format, part)
+
+
+@router.get("/prototypes/{prototype_id}/private-aggregates",
+            summary="Pk, failures and ratings per version and week or month, differentially "
+                    "private for each soldier; charged to the company's privacy budget, "
+                    "403 with what is left once spent (owning engineer)")
+def private_aggregates(prototype: PrototypeDep, session: SessionDep, settings: SettingsDep,
+                       user: EngineerUser,
+                       period: Annotated[Literal["week", "month"], Query()] = "week",
+                       periods: Annotated[int, Query(ge=1, le=52)] = 8,
+                       epsilon: Annotated[float, Query(ge=0.05, le=2.0)] = 0.5,
+                       ) -> dict[str, Any]:
+    access.check_prototype_owner(user, prototype)
+    return private_feedback(session=session, prototype=prototype, period=period,
+                            periods=periods, epsilon=epsilon,
+                            budget_total=settings.privacy_budget_epsilon)
+
+
+@router.get("/privacy-budget",
+            summary="Your company's differential-privacy budget and what is spent (engineer)")
+def privacy_budget(session: SessionDep, settings: SettingsDep,
+                   user: EngineerUser) -> dict[str, Any]:
+    return budget_public(budget_of(session, user.organisation_id or 0,
+                                   settings.privacy_budget_epsilon))

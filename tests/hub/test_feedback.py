@@ -192,3 +192,48 @@ def test_feedback_carries_telemetry_summaries_without_positions(client, company,
     assert summary["messages"] == 40 and summary["max_altitude_m"] == 50.0
     assert summary["trial"].startswith("trial-")
     assert "lat" not in str(summary) and "49.99" not in str(body["telemetry"])
+
+
+def test_private_aggregates_are_charged_to_the_company_budget(client, company, squad,
+                                                               make_user, session) -> None:
+    from sandbox.models import PrivacyBudget
+
+    engineer, prototype, version = company
+    for soldier in squad:
+        fly(client, soldier, version["id"], started=now_iso(), text="worked")
+    path = f"/api/v1/prototypes/{prototype['id']}/private-aggregates"
+    answer = client.get(path, headers=auth(engineer), params={"epsilon": 2.0, "periods": 2})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [cell["version"] for cell in body["cells"]] == ["1.0.0", "1.0.0"]
+    assert body["budget"] == {"epsilon_total": 10.0, "epsilon_spent": 2.0,
+                              "epsilon_left": 8.0, "queries": 1}
+    for _ in range(4):
+        assert client.get(path, headers=auth(engineer), params={"epsilon": 2.0}).status_code == 200
+    refused = client.get(path, headers=auth(engineer), params={"epsilon": 0.5})
+    assert refused.status_code == 403
+    assert "privacy budget spent" in refused.json()["detail"]
+    assert "0 of 10 left" in refused.json()["detail"]
+    session.expire_all()
+    stored = session.get(PrivacyBudget, engineer.organisation_id)
+    assert (stored.epsilon_spent, stored.queries) == (10.0, 5)  # the refusal cost nothing
+    budget = client.get("/api/v1/privacy-budget", headers=auth(engineer)).json()
+    assert budget["epsilon_left"] == 0.0
+
+
+def test_private_aggregates_are_for_the_owning_engineer_only(client, company, squad,
+                                                             make_user) -> None:
+    _, prototype, _ = company
+    path = f"/api/v1/prototypes/{prototype['id']}/private-aggregates"
+    assert client.get(path, headers=auth(make_user(Role.engineer))).status_code == 404
+    for role in (Role.reviewer, Role.admin):
+        assert client.get(path, headers=auth(make_user(role))).status_code == 403
+    assert client.get(path, headers=auth(squad[0])).status_code == 403
+    bad = client.get(path, headers=auth(company[0]), params={"epsilon": 50})
+    assert bad.status_code == 422
+
+
+def now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

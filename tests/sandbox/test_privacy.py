@@ -1,0 +1,66 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from sandbox.privacy import (
+    MAX_ENGAGEMENTS_PER_PERSON,
+    bounded,
+    local_polygon,
+    noisy_counts,
+    private_aggregates,
+)
+
+
+def engagements(people: int, per_person: int, pk: float) -> pd.DataFrame:
+    rows = []
+    for person in range(people):
+        hits = round(per_person * pk)
+        rows += [{"person": person, "version": "1.0.0", "period": "2026-W45",
+                  "outcome": "intercept", "rows": hits},
+                 {"person": person, "version": "1.0.0", "period": "2026-W45",
+                  "outcome": "miss", "rows": per_person - hits}]
+    return pd.DataFrame(rows)
+
+
+NO_REPORTS = pd.DataFrame(columns=["person", "version", "period", "effectiveness",
+                                   "ease_of_use", "reliability"])
+
+
+def test_noise_is_scaled_by_opendp_and_centred() -> None:
+    draws = np.array([noisy_counts([1000], sensitivity=10, epsilon=1.0)[0]
+                      for _ in range(400)])
+    assert abs(draws.mean() - 1000) < 3  # scale 10: standard error about 0.7
+    assert 8 < np.abs(draws - 1000).mean() < 12  # mean absolute deviation = scale
+
+
+def test_each_soldier_counts_at_most_the_bound() -> None:
+    frame = pd.DataFrame({"person": [1, 1, 2], "rows": [40, 40, 5],
+                          "version": "1", "period": "p", "outcome": "miss"})
+    assert bounded(frame, MAX_ENGAGEMENTS_PER_PERSON)["rows"].tolist() == [40, 10, 5]
+
+
+def test_aggregates_answer_every_cell_and_stay_near_the_truth_with_many_soldiers() -> None:
+    cells = private_aggregates(engagements(200, 40, 0.75), NO_REPORTS,
+                               versions=["1.0.0", "1.1.0"], periods=["2026-W44", "2026-W45"],
+                               epsilon=1.0)
+    assert [(c["version"], c["period"]) for c in cells] == [
+        ("1.0.0", "2026-W44"), ("1.0.0", "2026-W45"), ("1.1.0", "2026-W44"),
+        ("1.1.0", "2026-W45")]
+    busy = cells[1]
+    assert busy["pk"] == pytest.approx(0.75, abs=0.05)
+    assert busy["engagements"] == pytest.approx(8000, rel=0.05)
+    assert all(c["engagements"] >= 0 and (c["pk"] is None or 0 <= c["pk"] <= 1) for c in cells)
+
+
+def test_one_soldier_does_not_show_through() -> None:
+    """With one soldier in a cell the answer is mostly noise: the guarantee, seen."""
+    alone = [private_aggregates(engagements(1, 10, 1.0), NO_REPORTS, versions=["1.0.0"],
+                                periods=["2026-W45"], epsilon=0.5)[0]["intercepts"]
+             for _ in range(200)]
+    assert np.std(alone) > 50
+
+
+def test_a_geofence_keeps_its_shape_and_loses_its_place() -> None:
+    local = local_polygon([(50.0, 30.0), (50.001, 30.0), (50.001, 30.0014)])
+    assert len(local) == 3 and all(abs(v) < 120 for point in local for v in point)
+    assert local_polygon([(10.0, 10.0), (10.001, 10.0), (10.001, 10.0014)]) != local
