@@ -56,7 +56,13 @@ def _on(t_s: np.ndarray, activations: pd.DataFrame) -> np.ndarray:
 
 def link_gaps(frames: pd.DataFrame) -> pd.DataFrame:
     """`t_s` and `lost` (frames missing just before it) for every received frame."""
-    ordered = frames.sort_values(["sender", "t_s"], kind="stable")
+    # Frames stamped with the same time keep their sending order by sequence number; a group
+    # that straddles the wrap (255 → 0) is ordered half a turn round.
+    frames = frames.astype({"seq": np.int64})
+    spread = frames.groupby(["sender", "t_s"])["seq"].transform("max") - frames.groupby(
+        ["sender", "t_s"])["seq"].transform("min")
+    tie = np.where(spread >= 128, (frames["seq"] + 128) % 256, frames["seq"])
+    ordered = frames.assign(tie=tie).sort_values(["sender", "t_s", "tie"], kind="stable")
     seq = ordered["seq"].to_numpy(np.int64)
     same = np.r_[False, ordered["sender"].to_numpy()[1:] == ordered["sender"].to_numpy()[:-1]]
     lost = np.where(same, (seq - np.r_[0, seq[:-1]] - 1) % 256, 0)

@@ -8,17 +8,33 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, status
 
 from hub.deps import SessionDep, SettingsDep, TrialDep, TrialReader, TrialWriter, audit_raw_read
-from hub.flows import sensors
+from hub.flows import jammers, sensors
 from sandbox import access
 from sandbox.courageous import CourageousDocument
-from sandbox.models import Id, SensorSession, SensorSessionCreate, SensorSessionPublic, User
+from sandbox.models import (
+    EwActivation,
+    EwActivationCreate,
+    EwActivationPublic,
+    Id,
+    SensorSession,
+    SensorSessionCreate,
+    SensorSessionPublic,
+    User,
+)
 
 router = APIRouter(prefix="/trials", tags=["sensors"])
 
 
+def _hidden(user: User) -> dict[str, None]:
+    return {} if access.sees_positions(user) else {"lat": None, "lon": None, "alt_m": None}
+
+
 def _public(row: SensorSession, user: User) -> SensorSessionPublic:
-    hidden = {} if access.sees_positions(user) else {"lat": None, "lon": None, "alt_m": None}
-    return SensorSessionPublic.model_validate(row, update=hidden)
+    return SensorSessionPublic.model_validate(row, update=_hidden(user))
+
+
+def _activation(row: EwActivation, user: User) -> EwActivationPublic:
+    return EwActivationPublic.model_validate(row, update=_hidden(user))
 
 
 @router.post("/{trial_id}/sensor-sessions", response_model=SensorSessionPublic,
@@ -61,3 +77,32 @@ def detection(trial: TrialDep, session: SessionDep, settings: SettingsDep, _user
     scored = sensors.detection_score(session=session, data_dir=settings.data_dir, trial=trial,
                                      sensor=sensor, geoid_grid=settings.geoid_grid)
     return {"sensor_session_id": scored.sensor_session_id, **asdict(scored.score)}
+
+
+@router.post("/{trial_id}/ew-activations", response_model=list[EwActivationPublic],
+             status_code=status.HTTP_201_CREATED,
+             summary="Record when an EW system was on, a JSON list (soldier of the unit; "
+                     "reviewer)")
+def add_activations(
+        trial: TrialDep, session: SessionDep, user: TrialWriter,
+        activations_in: Annotated[list[EwActivationCreate], Body(min_length=1, max_length=1000)],
+) -> list[EwActivationPublic]:
+    rows = jammers.add_activations(session=session, trial=trial, activations_in=activations_in)
+    return [_activation(row, user) for row in rows]
+
+
+@router.get("/{trial_id}/ew-activations", response_model=list[EwActivationPublic],
+            summary="When the EW system was on (soldier of the unit; reviewer, admin)")
+def list_activations(trial: TrialDep, session: SessionDep,
+                     user: TrialReader) -> list[EwActivationPublic]:
+    return [_activation(row, user)
+            for row in jammers.list_activations(session=session, trial=trial)]
+
+
+@router.get("/{trial_id}/ew-effect",
+            summary="The EW system's effect on the targets' telemetry, on against off "
+                    "(soldier of the unit; reviewer, admin)")
+def ew_effect(trial: TrialDep, session: SessionDep, settings: SettingsDep,
+              _user: TrialReader) -> dict[str, Any]:
+    return asdict(jammers.trial_ew_effect(session=session, data_dir=settings.data_dir,
+                                          trial=trial))

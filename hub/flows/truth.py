@@ -15,14 +15,14 @@ SYSIDS = 256  # a target is one system id in one telemetry session
 
 
 def trial_frames(*, session: Session, data_dir: Path, trial_id: int,
-                 names: tuple[str, ...]) -> list[tuple[int, dict[str, pd.DataFrame]]]:
-    """The named message tables of each telemetry session of the trial."""
+                 names: tuple[str, ...] | None) -> list[tuple[int, dict[str, pd.DataFrame]]]:
+    """The named message tables (None: all) of each telemetry session of the trial."""
     rows = session.exec(select(TelemetrySession).where(TelemetrySession.trial_id == trial_id)
                         .order_by(col(TelemetrySession.id))).all()
     out = []
     for row in rows:
         store = open_store(data_dir, row.id or 0)
-        out.append((row.id or 0, {name: store.read(name) for name in names
+        out.append((row.id or 0, {name: store.read(name) for name in names or row.counts
                                   if name in row.counts}))
     return out
 

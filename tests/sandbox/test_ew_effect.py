@@ -53,6 +53,9 @@ def test_sequence_numbers_wrap_and_senders_are_apart() -> None:
                            "sender": [1, 1, 1, 2, 2], "seq": [254, 255, 1, 10, 11]})
     gaps = link_gaps(frames)
     assert gaps["lost"].tolist() == [0, 0, 1, 0, 0]
+    # frames stamped alike (one scheduler tick) are ordered by their sequence numbers
+    tick = pd.DataFrame({"t_s": [1.0, 1.0, 1.0, 2.0], "sender": 1, "seq": [0, 255, 254, 1]})
+    assert link_gaps(tick)["lost"].sum() == 0
 
 
 def test_no_activation_no_effect() -> None:
