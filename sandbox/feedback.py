@@ -219,6 +219,16 @@ def held_back(session: Session, prototype_id: int, key: bytes, last: FeedbackRel
                     people=len(people), needed_people=k)
 
 
+def release_status(*, session: Session, prototype: Prototype, master_secret: bytes,
+                   k: int = 5, l: int = 2) -> tuple[int, HeldBack]:  # noqa: E741
+    """Batches released so far (cutting one if due) and what waits for the next."""
+    key = company_key(master_secret, prototype.organisation_id)
+    cut_batch(session=session, prototype=prototype, key=key, k=k, l=l)
+    done = releases(session, prototype.id or 0)
+    last = done[-1] if done else FeedbackRelease(prototype_id=prototype.id or 0)
+    return len(done), held_back(session, prototype.id or 0, key, last, k)
+
+
 def feedback_plan(*, session: Session, prototype: Prototype, master_secret: bytes,
                   k: int = 5, l: int = 2) -> FeedbackPlan:  # noqa: E741
     """Cut a batch if one is due, then describe every batch released so far."""

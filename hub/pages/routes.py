@@ -18,6 +18,7 @@ from hub.api.feedback import download
 from hub.auth import issue_token
 from hub.deps import SessionDep, SettingsDep
 from hub.flows.feed import notify
+from hub.flows.privacy import budget_of, budget_public
 from hub.pages import charts
 from hub.pages.session import (
     COOKIE,
@@ -36,6 +37,7 @@ from sandbox.feedback import (
     feedback_plan,
     frame_of,
     keep_words,
+    release_status,
     report_chunks,
     roster,
 )
@@ -327,9 +329,16 @@ def _parse_log(form: dict[str, str]) -> tuple[TrialCreate | None, list[Engagemen
 
 
 @router.get("/engineer")
-def engineer_home(request: Request, session: SessionDep, user: PageEngineer) -> Response:
+def engineer_home(request: Request, session: SessionDep, settings: SettingsDep,
+                  user: PageEngineer) -> Response:
     mine = service.list_prototypes(session=session, by=user, page=Page(limit=500))
-    return page(request, "engineer.html", user, prototypes=mine)
+    secret = request.app.state.secret.encode()
+    releases = [(p, *release_status(session=session, prototype=p, master_secret=secret,
+                                    k=settings.k_anonymity, l=settings.l_diversity))
+                for p in mine]
+    budget = budget_public(budget_of(session, user.organisation_id or 0,
+                                     settings.privacy_budget_epsilon))
+    return page(request, "engineer.html", user, releases=releases, budget=budget)
 
 
 @router.get("/prototypes/{prototype_id}/feedback.csv")
