@@ -1,19 +1,39 @@
 import io
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
 
 from hub import cli
 from hub.app import create_app
+from hub.auth import issue_token
+from hub.db import make_engine, upgrade
 from hub.flows import ingest as ingest_flow
-from sandbox.models import Role, TelemetrySession
+from sandbox.models import (
+    Organisation,
+    OrgKind,
+    Prototype,
+    Role,
+    TelemetrySession,
+    Trial,
+    User,
+    Version,
+)
+from sandbox.timeutil import utcnow
 from tests.conftest import auth
 from tests.factories import new_prototype, new_trial, new_version
+from tests.hub.test_durability import Hub
 from tests.telemetry.logs import circle_flight
 from tests.telemetry.streams import SPECS, frame
 
@@ -237,3 +257,137 @@ def test_dashboards_see_the_latest_position_live_in_local_metres(client, setup,
         with client.websocket_connect(
                 f"/ws/trials/{trial['id']}/live?token={engineer_token}") as refused:
             refused.receive_json()
+
+
+def test_a_pending_row_is_hidden_then_swept_with_its_files(client, setup, session, settings,
+                                                           engine, make_user) -> None:
+    _, _, trial = setup
+    row = TelemetrySession(trial_id=trial["id"], source="upload", log_format="tlog",
+                           pending_until=utcnow() + timedelta(minutes=1))
+    session.add(row)
+    session.commit()
+    row_id = row.id
+    directory = ingest_flow.session_dir(settings.data_dir, row_id)
+    directory.mkdir(parents=True)
+    (directory / "HEARTBEAT").mkdir()
+    reviewer = auth(make_user(Role.reviewer))
+    assert client.get(f"/api/v1/telemetry-sessions/{row_id}", headers=reviewer).status_code == 404
+    ingest_flow.sweep(engine=engine, data_dir=settings.data_dir)  # its lease still runs
+    assert directory.exists()
+    ingest_flow.sweep(engine=engine, data_dir=settings.data_dir,
+                      now=utcnow() + timedelta(minutes=2))
+    session.expire_all()
+    assert session.get(TelemetrySession, row_id) is None and not directory.exists()
+
+
+def test_sweep_removes_the_staging_of_dead_ingests_only(settings, engine) -> None:
+    root = settings.data_dir / "telemetry" / ingest_flow.STAGING
+    with ingest_flow.Staging(settings.data_dir) as live:
+        live.spool.write_bytes(b"arriving")
+        (root / "dead").mkdir()  # its owner died: nobody holds its lock
+        (root / "dead" / "upload").write_bytes(b"half a file")
+        (root / "dead.lock").touch()
+        ingest_flow.sweep(engine=engine, data_dir=settings.data_dir)
+        assert sorted(p.name for p in root.iterdir()) == sorted(
+            [live.directory.name, f"{live.directory.name}.lock"])
+        assert live.spool.read_bytes() == b"arriving"
+    assert list(root.iterdir()) == []
+
+
+# --- a real hub or CLI process killed (SIGKILL) in the middle of a file ingest --------------
+
+def _kill_world(database: str) -> tuple[int, str]:
+    """A trial of a unit and a bearer token of one of its soldiers, signed with Hub's key."""
+    engine = make_engine(database)
+    upgrade(engine)
+    with Session(engine) as session:
+        company = Organisation(name="Company", kind=OrgKind.company)
+        unit = Organisation(name="Unit", kind=OrgKind.unit)
+        session.add_all([company, unit])
+        session.flush()
+        prototype = Prototype(name="Hornet", kind="interceptor_drone",
+                              organisation_id=company.id)
+        session.add(prototype)
+        session.flush()
+        version = Version(prototype_id=prototype.id, version="1.0.0", unit_cost_cents=1)
+        soldier = User(name="soldier", role=Role.soldier, organisation_id=unit.id,
+                       password_hash="x")
+        session.add_all([version, soldier])
+        session.flush()
+        trial = Trial(version_id=version.id, kind="field", scenario="s", unit_id=unit.id,
+                      started_at=datetime(2026, 11, 1, tzinfo=UTC))
+        session.add(trial)
+        session.commit()
+        token = issue_token(soldier, secret="k" * 40, ttl_s=600)
+        trial_id = trial.id
+    engine.dispose()
+    return trial_id, token
+
+
+def _rows(database: str) -> list[TelemetrySession]:
+    engine = make_engine(database)
+    with Session(engine) as session:
+        rows = session.exec(select(TelemetrySession)).all()
+    engine.dispose()
+    return rows
+
+
+def _when_staging_has_written(data_dir: Path, what: str, deadline_s: float = 60) -> None:
+    """Wait until an ingest has written `what` (a glob) under its staging directory."""
+    deadline = time.monotonic() + deadline_s
+    while not list((data_dir / "telemetry" / "staging").glob(what)):
+        assert time.monotonic() < deadline, f"the ingest never wrote {what}"
+        time.sleep(0.005)
+
+
+BIG_TLOG = tlog(2000) * 200  # 30 MB: 8 batches of 4 MiB
+
+
+@pytest.mark.parametrize("moment, written", [
+    pytest.param("while the body arrives", "*/upload", marks=pytest.mark.slow),
+    ("while it is decoded and stored", "*/store/batches/*.json")])
+def test_an_upload_killed_midway_leaves_no_session(tmp_path, moment, written) -> None:
+    database = f"sqlite:///{tmp_path / 'hub.db'}"
+    trial_id, token = _kill_world(database)
+    hub = Hub(tmp_path, database)
+    hub.start()
+    body = BIG_TLOG if "decoded" in moment else BIG_TLOG[:len(BIG_TLOG) // 2]
+    with socket.create_connection(("127.0.0.1", hub.port)) as upload:
+        upload.sendall(f"POST /api/v1/trials/{trial_id}/telemetry HTTP/1.1\r\n"
+                       f"Host: hub\r\nAuthorization: Bearer {token}\r\n"
+                       f"Content-Length: {len(BIG_TLOG)}\r\n\r\n".encode() + body)
+        _when_staging_has_written(tmp_path / "data", written)
+        hub.kill()
+    assert _rows(database) == []  # no session outlived the upload
+    hub.start()  # the next upload sweeps what the dead one left
+    answer = httpx.post(f"http://127.0.0.1:{hub.port}/api/v1/trials/{trial_id}/telemetry",
+                        content=tlog(50), headers={"Authorization": f"Bearer {token}"})
+    hub.kill()
+    assert answer.status_code == 201, answer.text
+    [row] = _rows(database)
+    assert (row.id, row.messages, row.pending_until) == (answer.json()["id"], 100, None)
+    assert list((tmp_path / "data" / "telemetry" / "staging").iterdir()) == []
+
+
+def test_a_cli_ingest_killed_midway_leaves_no_session(tmp_path) -> None:
+    database = f"sqlite:///{tmp_path / 'hub.db'}"
+    trial_id, _ = _kill_world(database)
+    env = Hub(tmp_path, database).env
+    big, small = tmp_path / "big.tlog", tmp_path / "small.tlog"
+    big.write_bytes(BIG_TLOG)
+    small.write_bytes(tlog(50))
+    command = [sys.executable, "-m", "hub.cli", "ingest", "--trial", str(trial_id)]
+    process = subprocess.Popen([*command, str(big)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        _when_staging_has_written(tmp_path / "data", "*/store/batches/*.json")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert _rows(database) == []
+    done = subprocess.run([*command, str(small)], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [row] = _rows(database)
+    assert row.messages == 100 and row.log_format == "tlog"
+    assert list((tmp_path / "data" / "telemetry" / "staging").iterdir()) == []
