@@ -84,11 +84,13 @@ def local_origin(session: Session, secret: str, trial: Trial, data_dir: Path) ->
 
 
 def redacted_messages(session: Session, secret: str, data_dir: Path, trial: Trial, name: str,
-                      table: pd.DataFrame) -> pd.DataFrame | None:
+                      table: pd.DataFrame, *, start_us: int | None = None) -> pd.DataFrame | None:
     """Messages as people outside the task force see them; None for a message not released.
-    Without an origin yet, local positions are withheld (heights above home stay)."""
+    Without an origin yet, local positions are withheld (heights above home stay). Times are
+    seconds from `start_us` (the session's start), else from the table's first row."""
     origin = local_origin(session, secret, trial, data_dir)
-    start = int(table["time_us"].min()) if "time_us" in table and len(table) else None
+    start = start_us if start_us is not None else (
+        int(table["time_us"].min()) if "time_us" in table and len(table) else None)
     redacted = redact_telemetry({name: table}, origin=origin or (0.0, 0.0, 0.0), start_us=start)
     if name not in redacted:
         return None
