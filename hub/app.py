@@ -1,6 +1,5 @@
 """The composition root: build the FastAPI app from one Settings object."""
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.resources import files
@@ -15,11 +14,11 @@ from hub.flows.feed import Feed
 from hub.limits import BodyLimit
 from hub.listeners.mavlink import Router
 from hub.listeners.sapient import start_sapient
+from hub.pages import admin as admin_pages
 from hub.pages import routes as pages
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
 from telemetry.receivers import Endpoint, parse_endpoint
-from telemetry.receivers import start as start_receiver
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -41,6 +40,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
+    app.include_router(admin_pages.router)
     app.mount("/static", StaticFiles(directory=str(files("hub") / "pages" / "static")),
               name="static")
 
@@ -60,14 +60,10 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
         stop_sapient = await start_sapient(app.state.engine, specs=app.state.settings.sapient,
                                            data_dir=app.state.settings.data_dir,
                                            geoid_grid=app.state.settings.geoid_grid)
-        stops = [await start_receiver(endpoint, router.accept) for endpoint in endpoints]
-        flusher = asyncio.create_task(router.run())
+        await router.start(endpoints)
         try:
             yield
         finally:
             await stop_sapient()
-            for stop in stops:
-                stop()
-            flusher.cancel()
-            await router.flush()
+            await router.stop()
     return lifespan

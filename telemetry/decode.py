@@ -37,6 +37,15 @@ class DecodeStats:
     too_old: int = 0
     sequence_gaps: int = 0  # frames the link lost, from the packet_seq of senders that use it
 
+    def since(self, before: "DecodeStats") -> "DecodeStats":
+        """What was counted after `before` (a copy taken earlier)."""
+        return DecodeStats(**{name: value - getattr(before, name)
+                              for name, value in vars(self).items()})
+
+    def add(self, other: "DecodeStats") -> None:
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
 
 @dataclass
 class Decoded:

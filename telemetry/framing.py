@@ -83,15 +83,22 @@ def _overlapping_frame(buf: np.ndarray, crc_end: int, end: int, gap: int,
 
     A link that cuts a frame's tail (a signature, or the CRC's last byte that the next byte
     then happens to match) hides the next frame inside it; a frame whose own 16-bit CRC holds
-    there is that next frame, not a coincidence.
+    there is that next frame, not a coincidence. An incomplete one is waited for only while
+    no valid frame follows where the accepted frame says the next one starts.
     """
-    for start in range(crc_end - 2 + gap, min(end + gap, buf.shape[0])):
+    n = buf.shape[0]
+    for start in range(crc_end - 2 + gap, min(end + gap, n)):
         if buf[start] != STX_V1 and buf[start] != STX_V2:
             continue
         kind, _, _ = candidate(buf, start, crc_extra)
         if kind == VALID or kind == INCOMPATIBLE:
             return start
         if kind == INCOMPLETE and not final:
+            following = end + gap
+            if following < n and (buf[following] == STX_V1 or buf[following] == STX_V2):
+                kind, _, _ = candidate(buf, following, crc_extra)
+                if kind == VALID or kind == INCOMPATIBLE:
+                    return -1
             return WAIT
     return -1
 

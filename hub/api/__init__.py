@@ -7,6 +7,7 @@ from hub.api import (
     auth,
     feedback,
     keys,
+    listeners,
     organisations,
     prototypes,
     readiness,
@@ -21,5 +22,5 @@ from hub.api import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
-               simulations, feedback, telemetry, readiness, sensors):
+               simulations, feedback, telemetry, readiness, listeners, sensors):
     router.include_router(module.router)

@@ -12,6 +12,7 @@ from hub.app import create_app
 from hub.cli.common import app, console, engine_for, fail, score_row, score_table
 from hub.flows import demo as demo_data
 from hub.flows.engagements import recorder
+from hub.listeners.mavlink import listening_lines
 from hub.settings import Settings
 from sandbox import audit, service
 from sandbox.audit import Actor
@@ -68,8 +69,10 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     if sapient:
         settings = settings.model_copy(update={"sapient": sapient})
     engine = engine_for(settings)
-    uvicorn.run(create_app(settings, engine=engine), host=host or settings.host,
-                port=port or settings.port, log_level="info")
+    hub = create_app(settings, engine=engine)
+    for line in listening_lines(settings.mavlink):
+        console.print(line, soft_wrap=True)
+    uvicorn.run(hub, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 @app.command()

@@ -355,3 +355,13 @@ def test_link_loss_counts_from_where_a_sender_starts_counting() -> None:
     decoder.feed(data)
     decoder.feed(frame(spec, payload, seq=20))
     assert decoder.stats.sequence_gaps == 4 + 5
+
+
+def test_a_live_stream_holds_back_at_most_its_last_frame() -> None:
+    spec = SPEC["HEARTBEAT"]
+    rng = random.Random(4)
+    data = b"".join(frame(spec, random_payload(spec, rng), seq=i % 256) for i in range(3000))
+    decoder = StreamDecoder()
+    decoder.append(data)
+    assert len(decoder.take()["HEARTBEAT"]) >= 2999
+    assert len(decoder.take(final=True).get("HEARTBEAT", [])) <= 1
