@@ -34,6 +34,7 @@ from sandbox.readiness import (
     load_gates,
     technology_readiness_level,
 )
+from sandbox.sensors import sensor_evidence
 from sandbox.timeutil import utcnow
 
 
@@ -57,7 +58,8 @@ def evidence(*, session: Session, version: Version) -> Evidence:
     return Evidence.of(service.version_score(session=session, version=version),
                        open_safety_findings=open_findings(session=session,
                                                           prototype_id=version.prototype_id),
-                       reports=reports)
+                       reports=reports,
+                       sensors=sensor_evidence(session=session, version_id=version.id or 0))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Readiness for the Task Force Drones: gates over evidence, TRL, and the sandbox's state
 machine. Pure: evidence and configuration in, results out."""
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from sandbox.errors import Conflict
 from sandbox.models import SandboxStatus as S
 from sandbox.scoring import VersionScore
+from sandbox.sensors import SensorEvidence
 
 ALLOWED_TRANSITIONS: dict[S, frozenset[S]] = {
     S.submitted: frozenset({S.admitted, S.rejected}),
@@ -50,14 +52,17 @@ class Evidence:
     cost_exchange_ratio: float | None
     open_safety_findings: int
     reports: int
+    sensors: dict[str, SensorEvidence] = field(default_factory=dict)  # by trial kind
 
     @classmethod
-    def of(cls, score: VersionScore, *, open_safety_findings: int, reports: int) -> "Evidence":
+    def of(cls, score: VersionScore, *, open_safety_findings: int, reports: int,
+           sensors: dict[str, SensorEvidence] | None = None) -> "Evidence":
         kinds = score.by_trial_kind
         return cls(engagements={k: s.engagements for k, s in kinds.items()},
                    pk_low={k: s.pk_low for k, s in kinds.items()},
                    cost_exchange_ratio=score.overall.cost_exchange_ratio,
-                   open_safety_findings=open_safety_findings, reports=reports)
+                   open_safety_findings=open_safety_findings, reports=reports,
+                   sensors=sensors or {})
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,31 @@ def gate_for(gates: dict[str, dict[str, dict[str, float]]], kind: str,
     return gates.get(kind, {}).get(step) or gates["default"].get(step, {})
 
 
+SENSOR_CRITERION = re.compile(
+    r"^(?:min|max)_(simulation|simulator|field)_(detection_epochs|pd_low|pd_low_within_(\d+)_m"
+    r"|false_alarms_per_hour|ew_activations|effective_share|time_to_effect_s|effect_range_m)$")
+
+
+def _sensor_actual(found: SensorEvidence, what: str, within_m: str | None) -> float | None:
+    """A sensor or jammer criterion's evidence (see gates.toml)."""
+    if within_m is not None:
+        return found.pd_low_within(float(within_m))
+    detection = found.detection
+    return {"detection_epochs": detection.epochs if detection else 0,
+            "pd_low": detection.pd_low if detection else None,
+            "false_alarms_per_hour": detection.false_alarms_per_hour if detection else None,
+            "ew_activations": found.ew_activations,
+            "effective_share": (found.effective_activations / found.ew_activations
+                                if found.ew_activations else None),
+            "time_to_effect_s": found.median_time_to_effect_s,
+            "effect_range_m": found.effect_range_m}[what]
+
+
 def _actual(evidence: Evidence, name: str) -> float | None:
+    sensor = SENSOR_CRITERION.match(name)
+    if sensor is not None:
+        return _sensor_actual(evidence.sensors.get(sensor.group(1), SensorEvidence()),
+                              sensor.group(2), sensor.group(3))
     if name.endswith("_engagements"):
         return evidence.engagements.get(name.removeprefix("min_").removesuffix("_engagements"),
                                         0)
@@ -119,11 +148,24 @@ def technology_readiness_level(evidence: Evidence, status: S) -> int:
     """TRL from what has been shown: 3 on paper, 4–5 simulated, 6–7 in the field, 9 ready."""
     if status == S.ready:
         return 9
-    field_n = evidence.engagements.get("field", 0)
-    if field_n >= 50 and (evidence.pk_low.get("field") or 0) >= 0.5:
+    field_n = _shown(evidence, "field")
+    if field_n >= 50 and (_rate_low(evidence, "field") or 0) >= 0.5:
         return 7
     if field_n > 0:
         return 6
-    if evidence.engagements.get("simulator", 0) > 0:
+    if _shown(evidence, "simulator") > 0:
         return 5
-    return 4 if evidence.engagements.get("simulation", 0) > 0 else 3
+    return 4 if _shown(evidence, "simulation") > 0 else 3
+
+
+def _shown(evidence: Evidence, kind: str) -> int:
+    """Engagements, or for sensors and jammers truth epochs and activations, of a trial kind."""
+    found = evidence.sensors.get(kind, SensorEvidence())
+    epochs = found.detection.epochs if found.detection else 0
+    return evidence.engagements.get(kind, 0) + epochs + found.ew_activations
+
+
+def _rate_low(evidence: Evidence, kind: str) -> float | None:
+    found = evidence.sensors.get(kind, SensorEvidence())
+    pd_low = found.detection.pd_low if found.detection else None
+    return evidence.pk_low.get(kind) or pd_low

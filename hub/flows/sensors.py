@@ -220,6 +220,8 @@ def detection_score(*, session: Session, data_dir: Path, trial: Trial, sensor: S
         sensor_session_id=sensor.id or 0, trial_id=trial.id or 0)
     summary.epochs, summary.detected = score.epochs, score.detected
     summary.false_alarms, summary.evaluated_s = score.false_alarms, float(score.evaluated_s)
+    summary.bins = [[b.range_m_from, b.range_m_to, b.epochs, b.detected]
+                    for b in score.pd_by_range]
     summary.computed_at = utcnow()
     session.add(summary)
     session.commit()

@@ -96,6 +96,8 @@ class DetectionSummary(SQLModel, table=True):
     detected: int = 0
     false_alarms: int = 0
     evaluated_s: float = 0.0
+    bins: list[list[float]] = Field(default_factory=list, sa_column=Column(JSON),
+                                    description="[range_m_from, range_m_to, epochs, detected]")
     computed_at: datetime = utc_column()
 
 

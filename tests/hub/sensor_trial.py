@@ -58,4 +58,5 @@ def sensor_trial(client, make_user, **overrides) -> dict:
     response = client.post(f"/api/v1/trials/{trial['id']}/telemetry", content=tlog,
                            headers={**auth(soldier), "content-type": "application/octet-stream"})
     assert response.status_code == 201, response.text
-    return {"id": trial["id"], "soldier": soldier, "engineer": engineer}
+    return {"id": trial["id"], "soldier": soldier, "engineer": engineer,
+            "version_id": version["id"]}

@@ -41,7 +41,8 @@ def trial(client, make_user):
     upload = client.post(f"/api/v1/trials/{trial['id']}/telemetry", content=flight.tlog(300),
                          headers={**auth(soldier), "content-type": "application/octet-stream"})
     assert upload.status_code == 201, upload.text
-    return {"id": trial["id"], "soldier": soldier, "engineer": engineer}
+    return {"id": trial["id"], "soldier": soldier, "engineer": engineer,
+            "version_id": version["id"]}
 
 
 def on(start: float, end: float) -> dict:
@@ -67,6 +68,12 @@ def test_effect_on_a_telemetry_stream_with_known_on_off_behaviour(client, trial)
     assert effect["times_to_effect_s"] == [pytest.approx(3.0), None]
     assert effect["median_time_to_effect_s"] == pytest.approx(3.0)
     assert effect["effect_range_m"] == pytest.approx(2090, abs=1)
+    readiness = client.get(f"/api/v1/versions/{trial['version_id']}/readiness",
+                           headers=auth(trial["engineer"])).json()
+    ready = {c["name"]: c["actual"] for c in next(
+        gate for gate in readiness["gates"] if gate["step"] == "ready")["criteria"]}
+    assert (ready["min_field_ew_activations"], ready["min_field_effective_share"]) == (2, 0.5)
+    assert ready["max_field_time_to_effect_s"] == pytest.approx(3.0)
 
 
 def test_activations_are_checked_and_only_for_trial_writers(client, trial, make_user) -> None:

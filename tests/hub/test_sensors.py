@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sandbox.models import Role
+from sandbox.scoring import wilson_interval
 from telemetry.geoid import load_geoid
 from tests.conftest import auth
 from tests.hub.sensor_trial import NODE, SITE, detection, document, sensor_trial
@@ -123,3 +124,23 @@ def test_who_may_call_the_sensor_routes(client, trial, make_user, make_org) -> N
                        headers=auth(reviewer)).status_code == 201
     # two sensors now: the score asks which
     assert _score(client, trial, reviewer).status_code == 422
+
+
+def test_scored_detections_reach_the_readiness_gates(client, trial) -> None:
+    seen = [detection(k + 0.5) for k in range(100)]
+    client.post(f"/api/v1/trials/{trial['id']}/courageous", json=document(seen),
+                headers=auth(trial["soldier"]))
+    _score(client, trial, trial["soldier"])  # scoring keeps the counts readiness reads
+    readiness = client.get(f"/api/v1/versions/{trial['version_id']}/readiness",
+                           headers=auth(trial["engineer"])).json()
+    ready = next(gate for gate in readiness["gates"] if gate["step"] == "ready")
+    criteria = {c["name"]: c for c in ready["criteria"]}
+    assert criteria["min_field_detection_epochs"]["actual"] == 101
+    assert criteria["min_field_detection_epochs"]["reason"] == (
+        "field detection epochs: 101 fails ≥ 1800")
+    assert criteria["max_field_false_alarms_per_hour"]["actual"] == 0.0
+    # within 2 km: the 50 epochs of t = 50 … 100, all seen but the last (the detection at
+    # 100.5 s falls after the truth ends): Wilson's lower bound of 49 / 50
+    assert criteria["min_field_pd_low_within_2000_m"]["actual"] == pytest.approx(
+        wilson_interval(49, 50)[0])
+    assert readiness["trl"] == 7

@@ -44,7 +44,7 @@ def test_each_missing_piece_of_evidence_fails_its_criterion() -> None:
 
 def test_kinds_without_their_own_gate_use_the_default() -> None:
     gates = load_gates()
-    assert gate_for(gates, "cuas_sensor", "ready") == gates["default"]["ready"]
+    assert gate_for(gates, "recon_drone", "ready") == gates["default"]["ready"]
 
 
 @pytest.mark.parametrize("current, target", [(S.submitted, S.admitted),

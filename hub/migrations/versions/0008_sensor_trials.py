@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("detected", sa.Integer(), nullable=False),
         sa.Column("false_alarms", sa.Integer(), nullable=False),
         sa.Column("evaluated_s", sa.Float(), nullable=False),
+        sa.Column("bins", sa.JSON(), nullable=True),
         sa.Column("computed_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["sensor_session_id"], ["sensor_session.id"]),
         _trial(),
