@@ -147,9 +147,11 @@ def report_summary(session: Session, prototype_id: int, key: bytes,
     return _with_qis(frame, key)
 
 
-def _pseudonyms(values: pd.Series, key: bytes, kind: str) -> list[str]:
-    return [pseudonym(str(v), key=key, kind=kind) if isinstance(v, str) and v else "none"
-            for v in values]
+def _pseudonyms(values: pd.Series, key: bytes, kind: str) -> pd.Series:
+    """One keyed hash per distinct value, not per row."""
+    known = {v: pseudonym(str(v), key=key, kind=kind) if isinstance(v, str) and v else "none"
+             for v in values.unique()}
+    return values.map(known).fillna("none")
 
 
 # --- cutting batches -----------------------------------------------------------------------
@@ -282,7 +284,7 @@ def _partitions(session: Session, query: Any, columns: list[str],
                 chunk_rows: int) -> Iterator[pd.DataFrame]:
     result = session.execute(query.execution_options(yield_per=chunk_rows))
     for rows in result.partitions():
-        yield pd.DataFrame(list(rows), columns=columns)
+        yield pd.DataFrame.from_records(rows, columns=columns)
 
 
 RAW_ENGAGEMENT = ["trial_id", "trial_kind", "version", "unit_name", "unit_kind", "region",
@@ -319,7 +321,8 @@ def _engagement_rows(raw: pd.DataFrame, plan: FeedbackPlan, release: int | None)
         out[["unit", "unit_kind", "region"]] = "none"
     else:
         out = generalise(out, plan.levels)
-    out["trial"] = [_trial_pseudonym(int(t), plan.key) for t in out["trial_id"]]
+    out["trial"] = out["trial_id"].map(
+        {t: _trial_pseudonym(int(t), plan.key) for t in out["trial_id"].unique()})
     out["trial_kind"] = out["trial_kind"].astype(str)
     out["outcome"] = out["outcome"].astype(str)
     out["time_to_intercept_s"] = out["time_to_intercept_s"].astype(float)

@@ -72,6 +72,8 @@ def decision_view(decision: Any, *, roster: list[str], keep: list[str]) -> Decis
     else:
         conditions.pop("geofence", None)
     conditions["notes"] = scrub_text(str(conditions.get("notes", "")), roster=roster, keep=keep)
+    conditions["radio_bands"] = [scrub_text(str(band), roster=roster, keep=keep)
+                                 for band in conditions.get("radio_bands", [])]
     return DecisionView.model_validate(decision, from_attributes=True, context=None).model_copy(
         update={"rationale": scrub_text(decision.rationale, roster=roster, keep=keep),
                 "conditions": conditions, "decided_by_id": None,
