@@ -35,9 +35,11 @@ def test_every_route_is_fuzzed() -> None:
     assert ("/api/v1/scores", "get") in OPERATIONS
 
 
-@pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m.upper()} {p}"
-                                                               for p, m in OPERATIONS])
-def test_api_answers_within_its_schema(path, method, app, client, make_user) -> None:
+IDS = [f"{method.upper()} {path}" for path, method in OPERATIONS]
+
+
+def _fuzz(path: str, method: str, app, client, make_user, *, examples: int,
+          derandomize: bool) -> None:
     engineer, soldier = make_user(Role.engineer), make_user(Role.soldier)
     version = new_version(client, engineer, new_prototype(client, engineer)["id"])
     add_engagements(client, soldier, new_trial(client, soldier, version["id"])["id"],
@@ -46,10 +48,23 @@ def test_api_answers_within_its_schema(path, method, app, client, make_user) -> 
     operation = schemathesis.openapi.from_asgi("/openapi.json", app)[path][method]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
-              database=None)
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck),
+              database=None, derandomize=derandomize)
     def answers(case) -> None:
         for headers in tokens:
             case.call_and_validate(headers=headers, checks=CHECKS)
 
     answers()
+
+
+@pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=IDS)
+def test_api_answers_within_its_schema(path, method, app, client, make_user) -> None:
+    # The same examples every run, so a red CI run means a change broke something.
+    _fuzz(path, method, app, client, make_user, examples=10, derandomize=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=IDS)
+def test_api_answers_within_its_schema_on_fresh_examples(path, method, app, client,
+                                                         make_user) -> None:
+    _fuzz(path, method, app, client, make_user, examples=200, derandomize=False)
