@@ -6,10 +6,12 @@ from pathlib import Path
 from sqlmodel import Session
 
 from hub.flows.ingest import store_batch
+from hub.flows.sensor_simulation import run_sensor_simulation
 from sandbox import service
 from sandbox.errors import Invalid
 from sandbox.models import (
     Prototype,
+    PrototypeKind,
     TelemetrySession,
     Trial,
     TrialCreate,
@@ -57,6 +59,9 @@ def run_simulation(*, session: Session, version: Version, scenario: Scenario, ru
         raise Invalid(f"runs: between 1 and {MAX_RUNS}")
     prototype = session.get(Prototype, version.prototype_id)
     assert prototype is not None  # foreign key
+    if prototype.kind == PrototypeKind.cuas_sensor:  # a sensor is trialled on its detections
+        return run_sensor_simulation(session=session, version=version, scenario=scenario,
+                                     runs=runs, seed=seed, by=by, data_dir=data_dir)
     defender = defender_for(version, prototype)
     engagements = simulate(scenario, defender, runs=runs, seed=seed, progress=progress)
     now = utcnow()
