@@ -237,11 +237,12 @@ def feedback_figures(score: DetectionScore) -> dict[str, object]:
     """The figures an engineer may see: no position, no clock time; ranges to 10 m and
     durations to the second, as every other part of the anonymised feedback."""
     figures = asdict(score)
-    figures["first_detection_range_m"] = _coarse(score.first_detection_range_m, 10)
-    figures["time_to_first_detection_s"] = _coarse(score.time_to_first_detection_s, 1)
-    figures["position_errors_m"] = [_coarse(error, 1) for error in score.position_errors_m]
+    figures["first_detection_range_m"] = coarse(score.first_detection_range_m, 10)
+    figures["time_to_first_detection_s"] = coarse(score.time_to_first_detection_s, 1)
+    figures["position_errors_m"] = [coarse(error, 1) for error in score.position_errors_m]
     return figures
 
 
-def _coarse(value: float | None, step: float) -> float | None:
+def coarse(value: float | None, step: float) -> float | None:
+    """Rounded to a multiple of `step`: what leaves the hub for engineers."""
     return None if value is None else float(round(value / step) * step)

@@ -13,10 +13,12 @@ to the first effect before switch-off; the effect range is the largest distance 
 jammer at which an effect was seen while it was on.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+
+from sandbox.detection import coarse
 
 FIX_3D = 3
 
@@ -145,3 +147,15 @@ def ew_effect(activations: pd.DataFrame, frames: pd.DataFrame, radio: pd.DataFra
         on=_side(masks, gaps, rx, gps, on_s),
         off=_side({k: ~v for k, v in masks.items()}, gaps, rx, gps, span[1] - span[0] - on_s),
         times_to_effect_s=onsets)
+
+
+def feedback_figures(effect: EwEffect) -> dict[str, object]:
+    """The figures an engineer may see: durations to the second, the range to 10 m; nothing
+    else here is a position or a clock time."""
+    figures = asdict(effect)
+    figures["effect_range_m"] = coarse(effect.effect_range_m, 10)
+    figures["median_time_to_effect_s"] = coarse(effect.median_time_to_effect_s, 1)
+    figures["times_to_effect_s"] = [coarse(t, 1) for t in effect.times_to_effect_s]
+    for side in ("on", "off"):
+        figures[side]["duration_s"] = coarse(figures[side]["duration_s"], 1)
+    return figures

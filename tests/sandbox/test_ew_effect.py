@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sandbox.ew_effect import ew_effect, link_gaps
+from sandbox.detection import feedback_figures as detection_figures
+from sandbox.detection import score_detections
+from sandbox.ew_effect import ew_effect, feedback_figures, link_gaps
 
 ACTIVATIONS = pd.DataFrame({"start_s": [100.0, 200.0], "end_s": [160.0, 230.0]})
 
@@ -63,3 +65,21 @@ def test_no_activation_no_effect() -> None:
     assert (effect.activations, effect.median_time_to_effect_s, effect.effect_range_m) == (
         0, None, None)
     assert effect.on.link_loss_rate is None and effect.off.frames_lost == 10
+
+
+def test_engineer_figures_are_coarse_and_carry_no_clock() -> None:
+    figures = feedback_figures(ew_effect(ACTIVATIONS, *stream()))
+    assert figures["effect_range_m"] == 2090.0 and figures["times_to_effect_s"] == [3.0, None]
+    assert figures["on"]["duration_s"] == 90.0
+    numbers = [v for side in ("on", "off") for v in figures[side].values()] + [
+        v for v in figures.values() if isinstance(v, float)]
+    assert max(numbers) < 1e6  # no UNIX time among them
+
+
+def test_no_clock_time_leaves_in_the_detection_figures_either() -> None:
+    t = np.arange(0, 50.0) + 1.7e9
+    truth = pd.DataFrame({"target": 1, "t_s": t, "east_m": 900.0, "north_m": 0.0, "up_m": 0.0})
+    seen = truth.drop(columns="target").assign(classification="uav")
+    figures = detection_figures(score_detections(truth, seen))
+    assert figures["time_to_first_detection_s"] == 0.0 and figures["epochs"] == 50
+    assert all(not isinstance(v, float) or v < 1e6 for v in figures.values())
