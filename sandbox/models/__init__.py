@@ -33,6 +33,7 @@ from sandbox.models.detections import (
     SensorSessionCreate,
     SensorSessionPublic,
 )
+from sandbox.models.dis import DISEntity
 from sandbox.models.privacy import FeedbackRelease, PrivacyBudget, TrialSite
 from sandbox.models.readiness import (
     Conditions,
@@ -106,6 +107,7 @@ __all__ = [
     "Decision",
     "DecisionCreate",
     "DecisionPublic",
+    "DISEntity",
     "DetectionSummary",
     "Engagement",
     "EngagementBase",
