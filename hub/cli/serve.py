@@ -1,25 +1,147 @@
 """Long-running commands: serve the hub, the demo, the DIS bridge."""
 
 import asyncio
-from typing import Annotated
+import math
+import signal
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hub.app import create_app
 from hub.cli.common import app, console, engine_for, fail, score_row, score_table
 from hub.flows import demo as demo_data
+from hub.flows.dis import EntityTrack, track_writer
 from hub.flows.engagements import recorder
 from hub.listeners.mavlink import listening_lines
 from hub.settings import Settings
 from sandbox import audit, service
 from sandbox.audit import Actor
 from sandbox.errors import DomainError
-from simulators.bridges.dis_listener import DISBridge
-from simulators.bridges.dis_listener import listen as listen_dis
+from sandbox.models import EngagementCreate
+from sandbox.money import to_cents, to_eur
+from simulators.bridges.dis_listener import DISBridge, TrackPoint
+from simulators.bridges.dis_listener import serve as serve_dis
 from simulators.threats import THREATS
+
+JUNK_LINE_S = 5.0  # at most one line about malformed datagrams this often
+
+
+class _BridgeLines:
+    """What `dis-bridge` prints: a line per engagement and per track batch, malformed
+    datagrams at most every JUNK_LINE_S (with how many went unshown), a summary at the end."""
+
+    def __init__(self) -> None:
+        self.recorded = self.refused = self.unshown = self.points = self.lost = 0
+        self.entities: set[tuple[int, int, int]] = set()
+        self.junk_at = -math.inf
+
+    def engagement(self, record: Callable[[dict[str, Any]], int]) -> Callable[..., None]:
+        def recorded(row: dict[str, Any]) -> None:
+            try:
+                engagement_id = record(row)
+            except (DomainError, ValueError) as error:  # the registry refused the row
+                self.refused += 1
+                console.print(f"[red]detonation not recorded:[/red] {escape(_brief(error))}",
+                              soft_wrap=True)
+                return
+            self.recorded += 1
+            flight = row["time_to_intercept_s"]
+            console.print(f"engagement {engagement_id} recorded: {row['outcome']} "
+                          f"({row['result_name']}), {row['interceptors_used']} interceptor(s)"
+                          + (f", {flight:.1f} s to intercept" if flight is not None else ""),
+                          soft_wrap=True)
+        return recorded
+
+    def tracks(self, write: Callable[[list[TrackPoint]], list[EntityTrack]]
+               ) -> Callable[[list[TrackPoint]], None]:
+        def stored(points: list[TrackPoint]) -> None:
+            try:
+                written = write(points)
+            except (DomainError, OSError, SQLAlchemyError) as error:
+                self.lost += len(points)
+                console.print(f"[red]track batch not stored ({len(points)} points lost):[/red] "
+                              f"{escape(str(error))}", soft_wrap=True)
+                return
+            self.points += len(points)
+            self.entities.update(track.entity for track in written)
+            new = "".join(f"; new entity {':'.join(map(str, t.entity))} ({t.entity_type}) "
+                          f"→ telemetry session {t.session_id}" for t in written if t.new)
+            console.print(f"track batch: {len(points)} points of {len(written)} entities "
+                          f"stored{new}", soft_wrap=True, markup=False)
+        return stored
+
+    def malformed(self, sender: tuple[str, int] | None, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self.junk_at < JUNK_LINE_S:
+            self.unshown += 1
+            return
+        more = f" ({self.unshown} more since the last such line)" if self.unshown else ""
+        source = f" from {sender[0]}:{sender[1]}" if sender else ""
+        console.print(f"[yellow]malformed datagram{source}:[/yellow] {escape(str(error))}"
+                      f"{more}", soft_wrap=True)
+        self.junk_at, self.unshown = now, 0
+
+    def summary(self, bridge: DISBridge) -> str:
+        ignored = ", ".join(f"{name} {count}" for name, count in bridge.ignored.most_common())
+        return (f"stopped: {self.recorded} engagements recorded ({self.refused} refused), "
+                f"{self.points} track points of {len(self.entities)} entities stored "
+                f"({self.lost} lost); "
+                f"ignored: {ignored or 'none'}; malformed {bridge.malformed}; "
+                f"other exercises {bridge.other_exercises}")
+
+
+def _brief(error: Exception) -> str:
+    """A validation error as one line (field: problem), without pydantic's links."""
+    if isinstance(error, ValidationError):
+        problem = error.errors()[0]
+        return f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}"
+    return str(error)
+
+
+def _eur(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise ValueError(f"{text!r} is not an amount in EUR, e.g. 35000 or 499.99") from None
+
+
+def _threat_cost_cents(threat_kind: str, threat_cost: Decimal | None) -> int:
+    """The cost of one threat: given, or the threat library's; refused if neither."""
+    if threat_cost is None:
+        if threat_kind not in THREATS:
+            raise ValueError(f"--threat-kind {threat_kind}: not in the threat library "
+                             f"({', '.join(sorted(THREATS))}); give its cost with --threat-cost")
+        threat_cost = to_eur(THREATS[threat_kind].cost_cents)
+    try:  # refuse now what the registry would refuse for every detonation
+        EngagementCreate(threat_kind=threat_kind, threat_cost_eur=threat_cost,
+                         interceptors_used=1, outcome="miss")
+    except ValidationError as error:
+        problem = error.errors()[0]
+        option = {"threat_kind": "--threat-kind", "threat_cost_eur": "--threat-cost"}
+        raise ValueError(f"{option[str(problem['loc'][0])]}: {problem['msg']}") from None
+    return to_cents(threat_cost)
+
+
+async def _bridge_until_stopped(bridge: DISBridge, host: str, port: int, trial: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+
+    def ready(address: tuple[str, int]) -> None:
+        console.print(f"listening for DIS exercise {bridge.exercise_id} on udp "
+                      f"{address[0]}:{address[1]} into trial {trial}; Ctrl-C stops",
+                      soft_wrap=True)
+    await serve_dis(bridge, host, port, stop=stop, ready=ready)
 
 
 @app.command("dis-bridge")
@@ -27,30 +149,32 @@ def dis_bridge(trial: Annotated[int, typer.Option(help="trial to record into")],
                listen: Annotated[str, typer.Option(help="host:port for DIS over UDP")]
                = "0.0.0.0:3000",
                exercise: Annotated[int, typer.Option(min=0, max=255)] = 1,
-               threat_kind: Annotated[str, typer.Option()] = "shahed_136") -> None:
-    """Record Detonation PDUs from a DIS simulator (VBS-class) as engagements of a trial."""
-    host, _, port = listen.rpartition(":")
-    if not port.isdigit():
+               threat_kind: Annotated[str, typer.Option()] = "shahed_136",
+               threat_cost: Annotated[Decimal | None, typer.Option(
+                   parser=_eur, metavar="EUR",
+                   help="cost of one threat; default: the threat library's for --threat-kind")]
+               = None) -> None:
+    """Record a DIS simulator's (VBS-class) detonations as engagements of a trial, and its
+    Entity State PDUs as telemetry tracks."""
+    host, colon, port = listen.rpartition(":")
+    if not colon or not port.isdigit():
         raise fail(ValueError("--listen: host:port, e.g. 0.0.0.0:3000"))
-    settings = Settings()
-    engine = engine_for(settings)
     try:
+        cost_cents = _threat_cost_cents(threat_kind, threat_cost)
+        settings = Settings()
+        engine = engine_for(settings)
         record = recorder(engine, trial, source=f"dis {listen}")
-        cost = THREATS[threat_kind].cost_cents if threat_kind in THREATS else 0
-    except DomainError as error:
+        write = track_writer(engine, settings.data_dir, trial, exercise_id=exercise,
+                             source=f"dis {listen}")
+    except (DomainError, ValueError) as error:
         raise fail(error) from error
-    bridge = DISBridge(exercise_id=exercise, threat_kind=threat_kind, threat_cost_cents=cost,
-                       record=record)
-
-    async def run() -> None:
-        await listen_dis(bridge, host or "0.0.0.0", int(port))
-        console.print(f"listening for DIS exercise {exercise} on udp {listen}; Ctrl-C stops")
-        while True:
-            await asyncio.sleep(10)
-            console.print(f"recorded {bridge.recorded}, malformed {bridge.malformed}, "
-                          f"other exercises {bridge.ignored}")
-
-    asyncio.run(run())
+    lines = _BridgeLines()
+    bridge = DISBridge(exercise_id=exercise, threat_kind=threat_kind, threat_cost_cents=cost_cents,
+                       record=lines.engagement(record), tracks=lines.tracks(write),
+                       on_malformed=lines.malformed)
+    asyncio.run(_bridge_until_stopped(bridge, host or "0.0.0.0", int(port), trial))
+    console.print(lines.summary(bridge), soft_wrap=True, markup=False)
+    engine.dispose()
 
 
 @app.command()
