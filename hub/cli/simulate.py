@@ -6,6 +6,7 @@ import typer
 from rich.progress import Progress
 
 from hub.cli.common import app, cli_session, console, fail, score_row, score_table
+from hub.flows.sensors import detection_summary_line
 from hub.flows.simulation import MAX_RUNS, run_simulation, scenario_named
 from hub.settings import Settings
 from sandbox import service
@@ -45,6 +46,10 @@ def simulate_command(
         except DomainError as error:
             raise fail(error) from error
         console.print(f"recorded trial {trial.id} ({chosen.name}, {runs} runs, seed {seed})")
+        detection = detection_summary_line(session=session, trial_id=trial.id or 0)
+        if detection is not None:  # a sensor is scored on its detections, not engagements
+            console.print(detection)
+            return
         table = score_table(f"Scenario {chosen.name} (baselines' USD taken as EUR)")
         score_row(table, f"version {found.version} (all its simulations)",
                    own.by_trial_kind["simulation"])

@@ -269,3 +269,16 @@ def place_sensor(engine: Engine, sensor_session_id: int, *, lat: float, lon: flo
         session.add(row)
         session.commit()
         return True
+
+
+def detection_summary_line(*, session: Session, trial_id: int) -> str | None:
+    """One line of a trial's kept detection counts, for the command line; None if none."""
+    rows = session.exec(select(DetectionSummary).where(DetectionSummary.trial_id == trial_id)
+                        .order_by(col(DetectionSummary.sensor_session_id))).all()
+    if not rows:
+        return None
+    epochs, detected = sum(r.epochs for r in rows), sum(r.detected for r in rows)
+    shown = f"{detected / epochs:.3f}" if epochs else "none"
+    return (f"detection: Pd {shown} ({detected} of {epochs} target seconds within range), "
+            f"{sum(r.false_alarms for r in rows)} false alarms; "
+            f"GET /api/v1/trials/{trial_id}/detection for the whole score")

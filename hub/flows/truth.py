@@ -21,9 +21,10 @@ def trial_frames(*, session: Session, data_dir: Path, trial_id: int,
                         .order_by(col(TelemetrySession.id))).all()
     out = []
     for row in rows:
-        store = open_store(data_dir, row.id or 0)
-        out.append((row.id or 0, {name: store.read(name) for name in names or row.counts
-                                  if name in row.counts}))
+        store = open_store(data_dir, row.id or 0)  # its manifests, not the index, are truth
+        stored = store.message_names()
+        out.append((row.id or 0, {name: store.read(name) for name in names or stored
+                                  if name in stored}))
     return out
 
 

@@ -1,7 +1,11 @@
 """A C-UAS sensor trialled in simulation, scored like a field trial."""
 
-import pytest
+import re
 
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app as cli
 from hub.flows.sensor_simulation import SITE
 from sandbox.detection import score_detections
 from sandbox.models import Role
@@ -53,3 +57,24 @@ def test_bad_sensor_parameters_fail_the_simulation_and_record_nothing(client,
     status = client.get(f"/api/v1/simulations/{job['id']}", headers=auth(engineer)).json()
     assert status["status"] == "failed" and "pd_max" in status["error"]
     assert client.get("/api/v1/trials", headers=auth(make_user(Role.reviewer))).json() == []
+
+
+def test_cli_simulate_scores_a_sensor_on_its_detections(client, make_user, monkeypatch,
+                                                        settings) -> None:
+    engineer = make_user(Role.engineer)
+    prototype = new_prototype(client, engineer, name="Argus", kind="cuas_sensor")
+    version = new_version(client, engineer, prototype["id"], parameters=PARAMETERS)
+    monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
+    monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(cli, ["simulate", "--version", str(version["id"]),
+                                      "--scenario", "recon_probe", "--runs", "1",
+                                      "--seed", "11"])
+    assert result.exit_code == 0, result.output
+    model = sensor_from_parameters(PARAMETERS)
+    tracks = raid_tracks(load_scenario("recon_probe"), model, runs=1)
+    direct = score_detections(tracks, simulate_detections(tracks, model, seed=11),
+                              evaluated_range_m=6000)
+    shown = re.search(r"detection: Pd ([0-9.]+) \((\d+) of (\d+)", result.output)
+    assert shown is not None, result.output
+    assert float(shown.group(1)) == pytest.approx(direct.pd, abs=0.01)
+    assert int(shown.group(3)) == pytest.approx(direct.epochs, rel=0.01)
