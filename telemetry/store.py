@@ -24,6 +24,10 @@ import pyarrow.parquet as pq
 MANIFESTS = "batches"
 
 
+class NoTime(ValueError):
+    """A time range was asked of messages that carry no `time_us`."""
+
+
 @dataclass(frozen=True)
 class AppendResult:
     batch: int
@@ -99,18 +103,37 @@ class SessionStore:
     def message_names(self) -> list[str]:
         return sorted({name for counts in self._manifests.values() for name in counts})
 
-    def read(self, message: str, *, every: int = 1,
-             columns: list[str] | None = None) -> pd.DataFrame:
-        """All committed rows of one message type in arrival order; every N-th row if asked."""
+    def _parts(self, message: str) -> list[Path]:
+        return [self.directory / message / f"part-{batch:012d}.parquet"
+                for batch in sorted(self._manifests) if message in self._manifests[batch]]
+
+    def read(self, message: str, *, every: int = 1, columns: list[str] | None = None,
+             window_us: tuple[int, int] | None = None) -> pd.DataFrame:
+        """All committed rows of one message type in arrival order; every N-th row if asked;
+        with `window_us` (first, end), only rows whose `time_us` lies in [first, end)."""
         if every < 1:
             raise ValueError("every: at least 1")
-        parts = [self.directory / message / f"part-{batch:012d}.parquet"
-                 for batch in sorted(self._manifests) if message in self._manifests[batch]]
+        parts = self._parts(message)
         if not parts:
             return pd.DataFrame()
-        table = pd.concat([pq.read_table(part, columns=columns).to_pandas() for part in parts],
-                          ignore_index=True)
+        where = ([("time_us", ">=", window_us[0]), ("time_us", "<", window_us[1])]
+                 if window_us is not None else None)  # row groups outside are never read
+        if where and "time_us" not in pq.read_schema(parts[0]).names:
+            raise NoTime(f"{message} messages carry no time_us")
+        table = pd.concat([pq.read_table(part, columns=columns, filters=where).to_pandas()
+                           for part in parts], ignore_index=True)
         return table.iloc[::every].reset_index(drop=True)
+
+    def start_us(self) -> int | None:
+        """The session's first `time_us` (log time), from the first batch's Parquet statistics;
+        None for a session whose messages carry none (a live stream)."""
+        if not self._manifests:
+            return None
+        first = min(self._manifests)
+        lows = [_column_min(self.directory / name / f"part-{first:012d}.parquet", "time_us")
+                for name in self._manifests[first]]
+        known = [low for low in lows if low is not None]
+        return min(known) if known else None
 
     def stats(self) -> SessionStats:
         counts: dict[str, int] = {}
@@ -120,3 +143,15 @@ class SessionStore:
         size = sum(p.stat().st_size for p in self.directory.glob("*/*") if p.is_file())
         return SessionStats(messages=sum(counts.values()), counts=dict(sorted(counts.items())),
                             bytes_on_disk=size, batches=len(self._manifests))
+
+
+def _column_min(part: Path, column: str) -> int | None:
+    metadata = pq.read_metadata(part)
+    names = metadata.schema.names
+    if column not in names or not metadata.num_rows:
+        return None
+    index = names.index(column)
+    stats = [metadata.row_group(i).column(index).statistics
+             for i in range(metadata.num_row_groups)]
+    lows = [int(s.min) for s in stats if s is not None and s.has_min_max]
+    return min(lows) if lows else None

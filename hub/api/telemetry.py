@@ -29,6 +29,9 @@ from sandbox.models import (
     Trial,
     User,
 )
+from telemetry.redact import ALLOWLIST
+from telemetry.segment import local_tables, mavlink_names, tlog_bytes
+from telemetry.store import NoTime, SessionStore
 from telemetry.summary import flight_summary
 
 router = APIRouter(tags=["telemetry"])
@@ -113,32 +116,90 @@ def read_session(request: Request, row: TelemetrySessionDep, session: SessionDep
         "min_satellites": summary.min_satellites}}
 
 
+Since = Annotated[float | None, Query(ge=0, le=10**7, description=(
+    "seconds from the session's start (its first logged message): first second to include"))]
+Until = Annotated[float | None, Query(ge=0, le=10**7, description=(
+    "seconds from the session's start: end of the range (excluded)"))]
+
+
 @router.get("/telemetry-sessions/{session_id}/messages/{name}",
-            summary="Messages of one type (reviewer, admin: raw; soldier of the unit, owning "
-                    "engineer: allow-listed fields, local coordinates)")
+            summary="Messages of one type, or of a time range (reviewer, admin: raw; soldier of "
+                    "the unit, owning engineer: allow-listed fields, local coordinates)")
 def messages(request: Request, row: TelemetrySessionDep, name: str, session: SessionDep,
              settings: SettingsDep, user: AnyUser,
              format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
-             every: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+             every: Annotated[int, Query(ge=1, le=100_000)] = 1,
+             since: Since = None, until: Until = None) -> Response:
     if not MESSAGE_NAME.match(name):
         raise Invalid("name: a message name such as ATTITUDE, DF_GPS or ULG_battery_status")
     store = open_store(settings.data_dir, row.id or 0)
     if name not in row.counts:
         raise NotFound(f"no {name} messages in telemetry session {row.id}")
-    table = store.read(name, every=every)
+    table = _read(store, name, every=every, window_us=_window(store, row, since, until))
     if access.sees_positions(user):
         audit_raw_read(session, f"telemetry_session:{row.id} {name}")
     else:
-        table = _redacted(request, session, row, name, table)
+        table = _redacted(request, session, row, name, table, start_us=store.start_us())
     return table_response(table, format, name)
 
 
+@router.get("/telemetry-sessions/{session_id}/tlog",
+            summary="The session's MAVLink messages, or a time range of them, as a .tlog "
+                    "(reviewer, admin: raw; soldier of the unit, owning engineer: allow-listed "
+                    "fields, positions as metres around 0° N 0° E, times from the epoch)")
+def tlog_segment(request: Request, row: TelemetrySessionDep, session: SessionDep,
+                 settings: SettingsDep, user: AnyUser, since: Since = None,
+                 until: Until = None) -> Response:
+    store = open_store(settings.data_dir, row.id or 0)
+    window, start = _window(store, row, since, until), store.start_us()
+    if start is None:
+        raise Invalid(f"telemetry session {row.id} carries no log time (a live stream): a .tlog "
+                      "needs one; read its messages instead")
+    names = [name for name in row.counts if name in mavlink_names()
+             and (name in ALLOWLIST or access.sees_positions(user))]
+    tables = {name: _read(store, name, window_us=window) for name in names}
+    if access.sees_positions(user):
+        audit_raw_read(session, f"telemetry_session:{row.id} tlog")
+        data = tlog_bytes(tables)
+    else:
+        data = tlog_bytes(local_tables({name: _redacted(request, session, row, name, table,
+                                                        start_us=start)
+                                        for name, table in tables.items()}))
+    span = f"-{since or 0:g}-{until:g}s" if until is not None else f"-{since or 0:g}s-"
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="session-{row.id}{span}.tlog"'})
+
+
+def _window(store: SessionStore, row: TelemetrySession, since: float | None,
+            until: float | None) -> tuple[int, int] | None:
+    """[since, until) in seconds from the session's start, as log times (µs)."""
+    if since is None and until is None:
+        return None
+    if since is not None and until is not None and until <= since:
+        raise Invalid("until: must come after since")
+    start = store.start_us()
+    if start is None:
+        raise Invalid(f"since: telemetry session {row.id} carries no log time (a live stream), "
+                      "so it cannot be trimmed; use every= to thin it")
+    return (start + round((since or 0) * 1e6),
+            start + round(until * 1e6) if until is not None else 2**63 - 1)
+
+
+def _read(store: SessionStore, name: str, *, every: int = 1,
+          window_us: tuple[int, int] | None) -> pd.DataFrame:
+    try:
+        return store.read(name, every=every, window_us=window_us)
+    except NoTime as error:
+        raise Invalid(f"since: {error}; leave out since and until") from error
+
+
 def _redacted(request: Request, session: SessionDep, row: TelemetrySession, name: str,
-              table: pd.DataFrame) -> pd.DataFrame:
+              table: pd.DataFrame, *, start_us: int | None) -> pd.DataFrame:
     trial = session.get(Trial, row.trial_id)
     assert trial is not None
     redacted = redacted_messages(session, request.app.state.secret,
-                                 request.app.state.settings.data_dir, trial, name, table)
+                                 request.app.state.settings.data_dir, trial, name, table,
+                                 start_us=start_us)
     if redacted is None:
         raise Forbidden(f"{name} is not among the telemetry fields released outside the "
                         "task force")

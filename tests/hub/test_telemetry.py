@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from pymavlink.dialects.v20 import ardupilotmega
 from sqlmodel import Session, select
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
@@ -31,6 +33,8 @@ from sandbox.models import (
     Version,
 )
 from sandbox.timeutil import utcnow
+from telemetry.decode import decode
+from telemetry.segment import M_PER_DEG_EAST, M_PER_DEG_NORTH
 from tests.conftest import auth
 from tests.factories import new_prototype, new_trial, new_version
 from tests.hub.test_durability import Hub
@@ -391,3 +395,125 @@ def test_a_cli_ingest_killed_midway_leaves_no_session(tmp_path) -> None:
     [row] = _rows(database)
     assert row.messages == 100 and row.log_format == "tlog"
     assert list((tmp_path / "data" / "telemetry" / "staging").iterdir()) == []
+
+
+# --- trimming: a time range of a session, as messages or as a .tlog -------------------------
+
+def _decoded_tlog(data: bytes) -> list:
+    """(stamp µs, message) pairs as pymavlink reads a .tlog."""
+    out, position = [], 0
+    parser = ardupilotmega.MAVLink(None)
+    while position < len(data):
+        stamp = int.from_bytes(data[position:position + 8], "big")
+        length = data[position + 9] + 12
+        [message] = parser.parse_buffer(data[position + 8:position + 8 + length])
+        out.append((stamp, message))
+        position += 8 + length
+    return out
+
+
+@pytest.fixture
+def flight(client, setup):
+    """A 3-second tlog (positions every 0.1 s, 11.1 m apart) uploaded by the unit's soldier."""
+    engineer, soldier, trial = setup
+    return engineer, soldier, _upload(client, soldier, trial, tlog(30)).json()["id"]
+
+
+def test_messages_of_a_time_range_for_each_role(client, flight, make_user) -> None:
+    engineer, soldier, session_id = flight
+    path = f"/api/v1/telemetry-sessions/{session_id}/messages/GLOBAL_POSITION_INT"
+    raw = client.get(path + "?since=1&until=2", headers=auth(make_user(Role.reviewer))).json()
+    assert [row["time_boot_ms"] for row in raw] == [i * 1000 for i in range(10, 20)]
+    assert raw[0]["lat"] == int((SITE_LAT + 10e-4) * 1e7)
+    for user in (soldier, engineer):
+        local = client.get(path + "?since=2.5", headers=auth(user)).json()
+        assert [row["t_s"] for row in local] == pytest.approx([2.5, 2.6, 2.7, 2.8, 2.9])
+        assert "lat" not in local[0]
+    beats = client.get(path.replace("GLOBAL_POSITION_INT", "HEARTBEAT") + "?until=0.35",
+                       headers=auth(engineer)).json()
+    assert [row["t_s"] for row in beats] == pytest.approx([1e-6, 0.1 + 1e-6, 0.2 + 1e-6,
+                                                            0.3 + 1e-6])
+
+
+def test_a_time_range_of_a_session_as_a_tlog_for_reviewers(client, flight, make_user) -> None:
+    _, _, session_id = flight
+    reviewer = auth(make_user(Role.reviewer))
+    answer = client.get(f"/api/v1/telemetry-sessions/{session_id}/tlog?since=1&until=1.5",
+                        headers=reviewer)
+    assert answer.status_code == 200
+    assert 'filename="session-' in answer.headers["content-disposition"]
+    frames = _decoded_tlog(answer.content)
+    assert [m.get_type() for _, m in frames] == ["GLOBAL_POSITION_INT", "HEARTBEAT"] * 5
+    assert [stamp for stamp, _ in frames][:3] == [1_700_000_001_000_000, 1_700_000_001_000_001,
+                                                  1_700_000_001_100_000]
+    assert frames[0][1].lat == int((SITE_LAT + 10e-4) * 1e7)
+    whole = client.get(f"/api/v1/telemetry-sessions/{session_id}/tlog", headers=reviewer)
+    uploaded = decode(np.frombuffer(tlog(30), np.uint8), tlog=True).frames
+    for name, table in decode(np.frombuffer(whole.content, np.uint8), tlog=True).frames.items():
+        pd.testing.assert_frame_equal(table, uploaded[name])  # what was uploaded, field for field
+
+
+def test_engineers_tlog_carries_local_metres_and_no_date(client, flight, make_user) -> None:
+    engineer, soldier, session_id = flight
+    for user in (engineer, soldier):
+        answer = client.get(f"/api/v1/telemetry-sessions/{session_id}/tlog?since=1&until=2",
+                            headers=auth(user))
+        assert answer.status_code == 200
+        frames = _decoded_tlog(answer.content)
+        local = client.get(f"/api/v1/telemetry-sessions/{session_id}/messages/"
+                           "GLOBAL_POSITION_INT?since=1&until=2", headers=auth(user)).json()
+        positions = [m for _, m in frames if m.get_type() == "GLOBAL_POSITION_INT"]
+        assert [p.lat / 1e7 * M_PER_DEG_NORTH for p in positions] == pytest.approx(
+            [row["north_m"] for row in local], abs=0.02)
+        assert [p.lon / 1e7 * M_PER_DEG_EAST for p in positions] == pytest.approx(
+            [row["east_m"] for row in local], abs=0.02)
+        assert {p.relative_alt for p in positions} == {p.alt for p in positions} == {50_000}
+        assert [stamp for stamp, _ in frames][0] == 1_000_000  # seconds from the start
+        assert str(int(SITE_LAT * 1e7)).encode()[:6] not in answer.content
+        assert all(abs(p.lat) < 1e6 and abs(p.lon) < 1e6 for p in positions)
+
+
+@pytest.mark.parametrize("query, message", [("since=2&until=1", "after since"),
+                                            ("since=-1", "greater than or equal")])
+def test_bad_time_ranges_are_refused(client, flight, query, message) -> None:
+    _, soldier, session_id = flight
+    for what in ("messages/HEARTBEAT", "tlog"):
+        answer = client.get(f"/api/v1/telemetry-sessions/{session_id}/{what}?{query}",
+                            headers=auth(soldier))
+        assert answer.status_code == 422 and message in answer.text
+
+
+def test_a_live_stream_cannot_be_trimmed(client, setup) -> None:
+    _, soldier, trial = setup
+    opened = client.post(f"/api/v1/trials/{trial['id']}/telemetry-sessions",
+                         headers=auth(soldier), json={}).json()
+    with client.websocket_connect(f"/ws/telemetry/{opened['id']}?token={opened['token']}") as ws:
+        ws.send_bytes((1).to_bytes(8, "big") + heartbeat(0))
+        ws.receive_json()
+    base = f"/api/v1/telemetry-sessions/{opened['id']}"
+    for what in ("/messages/HEARTBEAT?since=1", "/tlog"):
+        answer = client.get(base + what, headers=auth(soldier))
+        assert answer.status_code == 422 and "no log time" in answer.text
+
+
+def test_timeless_onboard_messages_cannot_be_trimmed(client, setup, make_user) -> None:
+    _, soldier, trial = setup
+    session_id = _upload(client, soldier, trial, circle_flight(seconds=3)).json()["id"]
+    answer = client.get(f"/api/v1/telemetry-sessions/{session_id}/messages/DF_FMT?since=1",
+                        headers=auth(make_user(Role.reviewer)))
+    assert answer.status_code == 422 and "carry no time_us" in answer.text
+    segment = client.get(f"/api/v1/telemetry-sessions/{session_id}/tlog?since=1&until=2",
+                         headers=auth(make_user(Role.reviewer)))
+    types = {m.get_type() for _, m in _decoded_tlog(segment.content)}
+    assert types == {"GLOBAL_POSITION_INT", "GPS_RAW_INT", "ATTITUDE", "VFR_HUD", "SYS_STATUS",
+                     "BATTERY_STATUS"}  # derived from the log; its own tables are not MAVLink
+
+
+def test_trimmed_reads_of_other_companies_and_units_are_not_found(client, flight,
+                                                                  make_user) -> None:
+    _, _, session_id = flight
+    for stranger in (make_user(Role.engineer), make_user(Role.soldier)):
+        for what in ("messages/GLOBAL_POSITION_INT?since=1&until=2", "tlog?since=1"):
+            answer = client.get(f"/api/v1/telemetry-sessions/{session_id}/{what}",
+                                headers=auth(stranger))
+            assert answer.status_code == 404 and "not found" in answer.text
