@@ -13,6 +13,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -161,20 +162,30 @@ def dis_bridge(trial: Annotated[int, typer.Option(help="trial to record into")],
         raise fail(ValueError("--listen: host:port, e.g. 0.0.0.0:3000"))
     try:
         cost_cents = _threat_cost_cents(threat_kind, threat_cost)
-        settings = Settings()
-        engine = engine_for(settings)
-        record = recorder(engine, trial, source=f"dis {listen}")
-        write = track_writer(engine, settings.data_dir, trial, exercise_id=exercise,
-                             source=f"dis {listen}")
-    except (DomainError, ValueError) as error:
+    except ValueError as error:
         raise fail(error) from error
+    settings = Settings()
+    engine = engine_for(settings)
     lines = _BridgeLines()
-    bridge = DISBridge(exercise_id=exercise, threat_kind=threat_kind, threat_cost_cents=cost_cents,
-                       record=lines.engagement(record), tracks=lines.tracks(write),
-                       on_malformed=lines.malformed)
-    asyncio.run(_bridge_until_stopped(bridge, host or "0.0.0.0", int(port), trial))
+    try:
+        bridge = _bridge(engine, settings, lines, trial=trial, exercise=exercise,
+                         threat_kind=threat_kind, cost_cents=cost_cents, source=f"dis {listen}")
+        asyncio.run(_bridge_until_stopped(bridge, host or "0.0.0.0", int(port), trial))
+    except DomainError as error:
+        raise fail(error) from error
+    finally:
+        engine.dispose()
     console.print(lines.summary(bridge), soft_wrap=True, markup=False)
-    engine.dispose()
+
+
+def _bridge(engine: Engine, settings: Settings, lines: _BridgeLines, *, trial: int,
+            exercise: int, threat_kind: str, cost_cents: int, source: str) -> DISBridge:
+    """The listener's state, its callbacks storing into the trial (which must exist)."""
+    record = recorder(engine, trial, source=source)
+    write = track_writer(engine, settings.data_dir, trial, exercise_id=exercise, source=source)
+    return DISBridge(exercise_id=exercise, threat_kind=threat_kind, threat_cost_cents=cost_cents,
+                     record=lines.engagement(record), tracks=lines.tracks(write),
+                     on_malformed=lines.malformed)
 
 
 @app.command()
