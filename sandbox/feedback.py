@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import BigInteger, ColumnElement, cast, func, literal
 from sqlmodel import Session, col, select
 
 from sandbox.anonymise import (
@@ -174,6 +174,7 @@ def cut_batch(*, session: Session, prototype: Prototype, key: bytes, k: int,
                                           sensitive="outcome"),
                "reports": plan_levels(reports, floor=floor, k=k, l=1, sensitive=None)}
     if not any(planned.values()):
+        session.commit()  # ends the transaction, and with it the lock on the prototype
         return None
     levels = coarsest(floor, *[found for found in planned.values() if found])
     release = FeedbackRelease(
@@ -266,9 +267,15 @@ def keep_words(session: Session, organisation_id: int) -> list[str]:
 
 # --- the parts, in chunks ------------------------------------------------------------------
 
+def keyed_order(column: Any, order: tuple[int, int]) -> Any:
+    """(id * multiplier) mod prime, in 64 bits (32 overflow on PostgreSQL)."""
+    multiplier, modulus = order
+    return (cast(column, BigInteger) * literal(multiplier, BigInteger)) % literal(
+        modulus, BigInteger)
+
+
 def _engagement_query(prototype_id: int, where: Sequence[ColumnElement[bool]],
                       order: tuple[int, int]) -> Any:
-    multiplier, modulus = order
     return (select(Trial.id, Trial.kind, Version.version, Organisation.name, Organisation.kind,
                    Organisation.region, Trial.started_at, Engagement.threat_kind,
                    Engagement.outcome, Engagement.interceptors_used,
@@ -277,7 +284,7 @@ def _engagement_query(prototype_id: int, where: Sequence[ColumnElement[bool]],
             .join(Version, col(Version.id) == col(Trial.version_id))
             .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
             .where(col(Version.prototype_id) == prototype_id, *where)
-            .order_by((col(Trial.id) * multiplier) % modulus, col(Engagement.id)))
+            .order_by(keyed_order(col(Trial.id), order), col(Engagement.id)))
 
 
 def _partitions(session: Session, query: Any, columns: list[str],
@@ -332,7 +339,7 @@ def _engagement_rows(raw: pd.DataFrame, plan: FeedbackPlan, release: int | None)
 
 def report_chunks(session: Session, plan: FeedbackPlan) -> Iterator[pd.DataFrame]:
     """The reports part, a batch at a time, texts scrubbed."""
-    multiplier, modulus = row_order_key(plan.key)
+    order = row_order_key(plan.key)
     fingerprint = _fingerprint(plan.roster, plan.keep)
     for batch in plan.batches:
         after, upto = batch.reports
@@ -346,7 +353,7 @@ def report_chunks(session: Session, plan: FeedbackPlan) -> Iterator[pd.DataFrame
             .where(col(Version.prototype_id) == plan.prototype_id, col(Report.id) > after,
                    col(Report.id) <= upto,
                    col(Report.id).not_in(sorted(batch.withheld_reports)))
-            .order_by((col(Report.id) * multiplier) % modulus)).all()
+            .order_by(keyed_order(col(Report.id), order))).all()
         if rows:
             yield _report_rows(rows, plan, batch.number, fingerprint)
 
