@@ -338,7 +338,9 @@ def split_datagram(data: bytes) -> list[bytes]:
             raise DISError(f"PDU of {len(data) - offset} bytes is shorter than the 12-byte "
                            "header")
         length = HEADER.unpack_from(data, offset)[5]
-        if length < HEADER.size or offset + length > len(data):
+        if length < HEADER.size:
+            raise DISError(f"length field says {length} bytes, less than the 12-byte header")
+        if offset + length > len(data):
             raise DISError(f"length field says {length} bytes but the datagram has "
                            f"{len(data) - offset} left")
         pdus.append(data[offset:offset + length])

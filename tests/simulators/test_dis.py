@@ -199,6 +199,8 @@ def test_bundled_pdus_are_split_by_their_lengths() -> None:
     assert [len(part) for part in split_datagram(bundle)] == [96, 104]
     with pytest.raises(DISError, match="length field says 104 bytes"):
         split_datagram(bundle[:-1])
+    with pytest.raises(DISError, match="says 4 bytes, less than the 12-byte header"):
+        split_datagram(bytes.fromhex("07" "01" "02" "02" "00000000" "0004" "0000"))
 
 
 def _status(hex_text: str, status: int) -> bytes:
