@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from hub.flows.sensors import trial_window
+from hub.flows.sensors import keep_summary, trial_window
 from hub.flows.truth import trial_frames
 from sandbox.errors import Invalid
 from sandbox.ew_effect import EwEffect, ew_effect
@@ -89,10 +89,9 @@ def trial_ew_effect(*, session: Session, data_dir: Path, trial: Trial) -> EwEffe
                                 "end_s": [row.end.timestamp() for row in rows]})
     effect = ew_effect(activations, pooled["frames"], pooled["radio"], pooled["gps"],
                        _ranges(pooled["track"], _jammer(trial, rows)))
-    summary = session.get(EwEffectSummary, trial.id) or EwEffectSummary(trial_id=trial.id or 0)
-    summary.activations, summary.effective = effect.activations, effect.effective_activations
-    summary.median_time_to_effect_s = effect.median_time_to_effect_s
-    summary.effect_range_m, summary.computed_at = effect.effect_range_m, utcnow()
-    session.add(summary)
-    session.commit()
+    keep_summary(session, EwEffectSummary, trial.id or 0, {
+        "trial_id": trial.id, "activations": effect.activations,
+        "effective": effect.effective_activations,
+        "median_time_to_effect_s": effect.median_time_to_effect_s,
+        "effect_range_m": effect.effect_range_m, "computed_at": utcnow()})
     return effect

@@ -11,17 +11,25 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hub.flows.truth import trial_truth
 from sandbox.courageous import CourageousDocument, detection_table, stored_datum
 from sandbox.detection import DETECTION_RECORD, DetectionScore, score_detections
 from sandbox.errors import Conflict, Invalid, NotFound
-from sandbox.models import DetectionSummary, SensorSession, SensorSessionCreate, Trial
+from sandbox.models import (
+    DetectionSummary,
+    EwEffectSummary,
+    SensorSession,
+    SensorSessionCreate,
+    Trial,
+)
 from sandbox.timeutil import utcnow
 from telemetry.geodesy import to_enu
 from telemetry.geoid import GeoidUnavailable, load_geoid
@@ -216,16 +224,34 @@ def detection_score(*, session: Session, data_dir: Path, trial: Trial, sensor: S
                                               origin, geoid_grid),
                              evaluated_range_m=sensor.evaluated_range_m, gate_m=sensor.gate_m,
                              target_classes=sensor.target_classes)
-    summary = session.get(DetectionSummary, sensor.id) or DetectionSummary(
-        sensor_session_id=sensor.id or 0, trial_id=trial.id or 0)
-    summary.epochs, summary.detected = score.epochs, score.detected
-    summary.false_alarms, summary.evaluated_s = score.false_alarms, float(score.evaluated_s)
-    summary.bins = [[b.range_m_from, b.range_m_to, b.epochs, b.detected]
-                    for b in score.pd_by_range]
-    summary.computed_at = utcnow()
-    session.add(summary)
-    session.commit()
+    keep_summary(session, DetectionSummary, sensor.id or 0, {
+        "sensor_session_id": sensor.id, "trial_id": trial.id, "epochs": score.epochs,
+        "detected": score.detected, "false_alarms": score.false_alarms,
+        "evaluated_s": float(score.evaluated_s), "computed_at": utcnow(),
+        "bins": [[b.range_m_from, b.range_m_to, b.epochs, b.detected]
+                 for b in score.pd_by_range]})
     return SensorScore(sensor.id or 0, score)
+
+
+Summary = TypeVar("Summary", DetectionSummary, EwEffectSummary)
+
+
+def keep_summary(session: Session, table: type[Summary], key: int,
+                 values: dict[str, Any]) -> None:
+    """Insert or update a kept summary; two scorers racing to insert it both end updated."""
+    row = session.get(table, key)
+    if row is None:
+        session.add(table(**values))
+        try:
+            session.commit()
+            return
+        except IntegrityError:
+            session.rollback()
+            row = session.get(table, key)
+            assert row is not None
+    row.sqlmodel_update(values)
+    session.add(row)
+    session.commit()
 
 
 def trial_sensors(*, session: Session, trial: Trial) -> list[SensorSession]:
@@ -282,3 +308,20 @@ def detection_summary_line(*, session: Session, trial_id: int) -> str | None:
     return (f"detection: Pd {shown} ({detected} of {epochs} target seconds within range), "
             f"{sum(r.false_alarms for r in rows)} false alarms; "
             f"GET /api/v1/trials/{trial_id}/detection for the whole score")
+
+
+def refresh_summary(*, engine: Engine, data_dir: Path, sensor_session_id: int,
+                    geoid_grid: Path | None = None) -> bool:
+    """Re-score a sensor session so readiness sees its detections; False when it cannot be
+    scored yet (no position, or heights that cannot be compared)."""
+    with Session(engine) as session:
+        sensor = session.get(SensorSession, sensor_session_id)
+        trial = session.get(Trial, sensor.trial_id) if sensor is not None else None
+        if sensor is None or trial is None:
+            return False
+        try:
+            detection_score(session=session, data_dir=data_dir, trial=trial, sensor=sensor,
+                            geoid_grid=geoid_grid)
+        except Conflict:
+            return False
+        return True

@@ -162,6 +162,11 @@ class SapientListener:
             await self._flush(conn, writer)
             writer.close()
             self.connections.pop(task, None)
+            for node in conn.registered.values():  # readiness reads the kept counts
+                await asyncio.to_thread(sensors.refresh_summary, engine=self.engine,
+                                        data_dir=self.data_dir,
+                                        sensor_session_id=node.sensor_session_id,
+                                        geoid_grid=self.geoid_grid)
 
     async def _converse(self, conn: Connection, reader: asyncio.StreamReader,
                         writer: asyncio.StreamWriter) -> None:

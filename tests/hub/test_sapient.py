@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from hub.app import create_app
 from hub.listeners.sapient import SapientListener, parse_spec
-from sandbox.models import SensorSession
+from sandbox.models import DetectionSummary, SensorSession
 from telemetry.geoid import load_geoid
 from tests.conftest import auth
 from tests.hub.sensor_trial import M_PER_DEG_LAT, NODE, SITE, T0, sensor_trial, target
@@ -163,6 +163,12 @@ def sensor_row(engine, sensor_id: int) -> SensorSession:
         return row
 
 
+def kept_detected(engine, sensor_id: int) -> int | None:
+    with Session(engine) as session:
+        kept = session.get(DetectionSummary, sensor_id)
+        return None if kept is None else kept.detected
+
+
 async def test_a_registered_node_is_scored_against_the_targets_telemetry(
         hub, connect, client, trial, engine) -> None:
     listener, port = hub
@@ -181,6 +187,8 @@ async def test_a_registered_node_is_scored_against_the_targets_telemetry(
     row = sensor_row(engine, sensor_id)
     assert (row.lat, row.lon, row.alt_m, row.name) == (SITE[0], SITE[1], SITE[2], "Argus radar")
     assert row.registered_at is not None and row.rejected == 0
+    # the connection's end re-scores the session: readiness sees it without anyone asking
+    await until(lambda: kept_detected(engine, sensor_id) == 30)
     score = client.get(f"/api/v1/trials/{trial['id']}/detection",
                        headers=auth(trial["soldier"])).json()
     assert (score["epochs"], score["detected"], score["false_alarms"]) == (101, 30, 0)

@@ -126,11 +126,10 @@ def test_who_may_call_the_sensor_routes(client, trial, make_user, make_org) -> N
     assert _score(client, trial, reviewer).status_code == 422
 
 
-def test_scored_detections_reach_the_readiness_gates(client, trial) -> None:
+def test_imported_detections_reach_the_readiness_gates_at_once(client, trial) -> None:
     seen = [detection(k + 0.5) for k in range(100)]
     client.post(f"/api/v1/trials/{trial['id']}/courageous", json=document(seen),
                 headers=auth(trial["soldier"]))
-    _score(client, trial, trial["soldier"])  # scoring keeps the counts readiness reads
     readiness = client.get(f"/api/v1/versions/{trial['version_id']}/readiness",
                            headers=auth(trial["engineer"])).json()
     ready = next(gate for gate in readiness["gates"] if gate["step"] == "ready")
