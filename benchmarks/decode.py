@@ -57,9 +57,9 @@ def _one_second(mav: mavlink.MAVLink, t: float) -> list:
     return out
 
 
-def copter_frames(count: int) -> list[bytes]:
+def copter_frames(count: int, *, sysid: int = 1) -> list[bytes]:
     """`count` frames of a copter flight, their sequence numbers counting up."""
-    mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
+    mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=1)
     frames: list[bytes] = []
     t = 0.0
     while len(frames) < count:

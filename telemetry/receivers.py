@@ -6,10 +6,12 @@ each peer's bytes with one StreamDecoder per peer, so a frame split across datag
 lost. A UDP socket is drained by a thread of its own, every datagram waiting at each wake-up, so
 nothing else the process does (requests, decoding, Parquet commits) makes the kernel's receive
 buffer overflow; that buffer is sized, and what the kernel still drops is counted where Linux
-reports it (SO_RXQ_OVFL: the socket's drop count rides on the next datagram received).
+reports it: the socket's drop count rides on each datagram received (SO_RXQ_OVFL), which lags
+by what is queued, and /proc/net/udp has the current count (read by `refresh_kernel_drops`).
 """
 
 import asyncio
+import os
 import re
 import select
 import socket
@@ -17,6 +19,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 SPEC = re.compile(r"^(udpin|tcpin):([^:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$")
 RECEIVE_BUFFER_BYTES = 16 << 20
@@ -126,6 +129,7 @@ class UDPListener:
         if self._overflow:
             self.counters.kernel_drops = 0
         self.sock.bind((endpoint.host, endpoint.port))
+        self._inode = os.fstat(self.sock.fileno()).st_ino
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
         self._paused = threading.Event()
@@ -173,6 +177,12 @@ class UDPListener:
         self.counters.bytes += size
         return arrivals
 
+    def refresh_kernel_drops(self) -> None:
+        """Bring the drop count up to now (the one on datagrams lags by the queue)."""
+        now = proc_udp_drops(self._inode)
+        if now is not None:
+            self.counters.kernel_drops = max(self.counters.kernel_drops or 0, now)
+
     def pause(self, paused: bool) -> None:
         """Stop reading the socket (tests: stand for a reader that cannot keep up)."""
         if paused:
@@ -185,6 +195,7 @@ class UDPListener:
         self._stopping = True
         self._wakeup_w.send(b"\0")
         self._thread.join(timeout=5)
+        self.refresh_kernel_drops()
         for closing in (self.sock, self._wakeup_r, self._wakeup_w):
             closing.close()
 
@@ -210,6 +221,19 @@ def granted_receive_buffer(wanted: int = RECEIVE_BUFFER_BYTES) -> int:
     """What the kernel grants a new UDP socket that asks for `wanted` bytes."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         return size_receive_buffer(probe, wanted)
+
+
+def proc_udp_drops(inode: int) -> int | None:
+    """The drops column of /proc/net/udp (or udp6) for the socket with this inode (Linux)."""
+    for table in (Path("/proc/net/udp"), Path("/proc/net/udp6")):
+        try:
+            rows = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for fields in (row.split() for row in rows):
+            if len(fields) > 12 and fields[9] == str(inode):
+                return int(fields[-1])
+    return None
 
 
 def count_kernel_drops(sock: socket.socket) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, func, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hub.flows.ingest import open_store, store_batch
@@ -37,6 +38,7 @@ from telemetry.receivers import (
     Listener,
     Peer,
     PeerBytes,
+    UDPListener,
     granted_receive_buffer,
     parse_endpoint,
     start,
@@ -178,8 +180,14 @@ class Router:
         mapping = await self.sessions.lookup(sysids, reload=final)
         batches = self._route(decoded, mapping, final=final)
         self._add_kernel_drops(batches)
-        for session_id, batch in batches.items():
-            await asyncio.to_thread(self._store, session_id, batch)
+        # Sessions commit side by side: a commit is mostly waiting for fsync.
+        results = await asyncio.gather(*(asyncio.to_thread(self._store, session_id, batch)
+                                         for session_id, batch in batches.items()))
+        for messages, committed in results:
+            if committed:
+                self.stored += messages
+            else:
+                self.unstored += messages
 
     def _decode(self, taken: dict[Peer, PeerBytes], final: bool) -> list[Decoded]:
         now = time.monotonic()
@@ -245,6 +253,8 @@ class Router:
         """The kernel does not say whose datagrams it dropped: each session fed by a listener
         in this batch gets the listener's new drops."""
         for listener in self.listeners:
+            if isinstance(listener, UDPListener):
+                listener.refresh_kernel_drops()
             counters = listener.counters
             dropped = (counters.kernel_drops or 0) - self._drops_seen.get(counters.endpoint, 0)
             self._drops_seen[counters.endpoint] = counters.kernel_drops or 0
@@ -252,19 +262,22 @@ class Router:
                 if counters.endpoint in batch.listeners:
                     batch.listener_drops += dropped
 
-    def _store(self, session_id: int, batch: SessionBatch) -> None:
+    def _store(self, session_id: int, batch: SessionBatch) -> tuple[int, bool]:
+        """Commit one session's batch: (messages, whether they are stored)."""
         frames = _merge(batch.parts)
         messages = sum(len(table) for table in frames.values())
         try:
             number = open_store(self.data_dir, session_id).last_batch() + 1
             store_batch(engine=self.engine, data_dir=self.data_dir, session_id=session_id,
                         frames=frames, batch=number, stats=batch.stats)
-            _add_counters(self.engine, session_id, batch)
         except Exception:
-            self.unstored += messages
             log.exception("telemetry session %d: %d messages not stored", session_id, messages)
-            return
-        self.stored += messages
+            return messages, False
+        try:
+            _add_counters(self.engine, session_id, batch)
+        except SQLAlchemyError:  # the messages are stored; only the counters lag
+            log.exception("telemetry session %d: listener counters not updated", session_id)
+        return messages, True
 
 
 def _sysids(frames: Frames) -> set[int]:
