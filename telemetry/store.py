@@ -103,17 +103,24 @@ class SessionStore:
     def message_names(self) -> list[str]:
         return sorted({name for counts in self._manifests.values() for name in counts})
 
-    def _parts(self, message: str) -> list[Path]:
+    def batches(self) -> list[int]:
+        """Committed batch numbers, in order (a file's batches follow its bytes)."""
+        return sorted(self._manifests)
+
+    def _parts(self, message: str, batches: list[int] | None) -> list[Path]:
         return [self.directory / message / f"part-{batch:012d}.parquet"
-                for batch in sorted(self._manifests) if message in self._manifests[batch]]
+                for batch in (self.batches() if batches is None else batches)
+                if message in self._manifests.get(batch, {})]
 
     def read(self, message: str, *, every: int = 1, columns: list[str] | None = None,
-             window_us: tuple[int, int] | None = None) -> pd.DataFrame:
-        """All committed rows of one message type in arrival order; every N-th row if asked;
-        with `window_us` (first, end), only rows whose `time_us` lies in [first, end)."""
+             window_us: tuple[int, int] | None = None,
+             batches: list[int] | None = None) -> pd.DataFrame:
+        """All committed rows of one message type in arrival order (of the given batches only,
+        if asked); every N-th row if asked; with `window_us` (first, end), only rows whose
+        `time_us` lies in [first, end)."""
         if every < 1:
             raise ValueError("every: at least 1")
-        parts = self._parts(message)
+        parts = self._parts(message, batches)
         if not parts:
             return pd.DataFrame()
         where = ([("time_us", ">=", window_us[0]), ("time_us", "<", window_us[1])]

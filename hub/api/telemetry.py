@@ -5,12 +5,14 @@ engineers get the allow-listed fields with positions as metres from the trial's 
 """
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from sqlmodel import Session
 
 from hub.api.tables import table_response
 from hub.deps import AnyUser, SessionDep, SettingsDep, TrialDep, TrialWriter, audit_raw_read
@@ -149,25 +151,40 @@ def messages(request: Request, row: TelemetrySessionDep, name: str, session: Ses
                     "fields, positions as metres around 0° N 0° E, times from the epoch)")
 def tlog_segment(request: Request, row: TelemetrySessionDep, session: SessionDep,
                  settings: SettingsDep, user: AnyUser, since: Since = None,
-                 until: Until = None) -> Response:
+                 until: Until = None) -> StreamingResponse:
     store = open_store(settings.data_dir, row.id or 0)
     window, start = _window(store, row, since, until), store.start_us()
     if start is None:
         raise Invalid(f"telemetry session {row.id} carries no log time (a live stream): a .tlog "
                       "needs one; read its messages instead")
+    raw = access.sees_positions(user)
     names = [name for name in row.counts if name in mavlink_names()
-             and (name in ALLOWLIST or access.sees_positions(user))]
-    tables = {name: _read(store, name, window_us=window) for name in names}
-    if access.sees_positions(user):
+             and (raw or name in ALLOWLIST)]
+    if raw:
         audit_raw_read(session, f"telemetry_session:{row.id} tlog")
-        data = tlog_bytes(tables)
-    else:
-        data = tlog_bytes(local_tables({name: _redacted(request, session, row, name, table,
-                                                        start_us=start)
-                                        for name, table in tables.items()}))
+    pieces = _segment(request, store, row.trial_id, names, window, start_us=start, raw=raw)
     span = f"-{since or 0:g}-{until:g}s" if until is not None else f"-{since or 0:g}s-"
-    return Response(data, media_type="application/octet-stream", headers={
+    return StreamingResponse(pieces, media_type="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="session-{row.id}{span}.tlog"'})
+
+
+def _segment(request: Request, store: SessionStore, trial_id: int, names: list[str],
+             window: tuple[int, int] | None, *, start_us: int, raw: bool) -> Iterator[bytes]:
+    """One batch at a time: a file's batches follow its bytes, so the pieces stay in time order
+    and no request holds a whole session."""
+    secret, data_dir = request.app.state.secret, request.app.state.settings.data_dir
+    for batch in store.batches():
+        tables = {name: table for name in names
+                  if len(table := store.read(name, window_us=window, batches=[batch]))}
+        if raw:
+            yield tlog_bytes(tables)
+            continue
+        with Session(request.app.state.engine) as session:
+            trial = session.get(Trial, trial_id)
+            released = {name: redacted_messages(session, secret, data_dir, trial, name, table,
+                                                start_us=start_us)
+                        for name, table in tables.items()} if trial is not None else {}
+        yield tlog_bytes(local_tables({k: v for k, v in released.items() if v is not None}))
 
 
 def _window(store: SessionStore, row: TelemetrySession, since: float | None,

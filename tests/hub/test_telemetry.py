@@ -413,10 +413,14 @@ def _decoded_tlog(data: bytes) -> list:
 
 
 @pytest.fixture
-def flight(client, setup):
-    """A 3-second tlog (positions every 0.1 s, 11.1 m apart) uploaded by the unit's soldier."""
+def flight(client, setup, monkeypatch):
+    """A 3-second tlog (positions every 0.1 s, 11.1 m apart) uploaded by the unit's soldier,
+    stored in many small batches (reads and segments cross them)."""
     engineer, soldier, trial = setup
-    return engineer, soldier, _upload(client, soldier, trial, tlog(30)).json()["id"]
+    monkeypatch.setattr(ingest_flow, "TLOG_CHUNK", 300)
+    stored = _upload(client, soldier, trial, tlog(30)).json()
+    assert stored["batches"] >= 5
+    return engineer, soldier, stored["id"]
 
 
 def test_messages_of_a_time_range_for_each_role(client, flight, make_user) -> None:
