@@ -6,7 +6,6 @@ force) concern no soldier and leave as they come. Every other engagement and eve
 waits for its batch (see sandbox.anonymise).
 """
 
-import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -274,65 +273,75 @@ def keyed_order(column: Any, order: tuple[int, int]) -> Any:
         modulus, BigInteger)
 
 
-def _engagement_query(prototype_id: int, where: Sequence[ColumnElement[bool]],
+def trial_facts(session: Session, plan: FeedbackPlan) -> pd.DataFrame:
+    """Per trial of the prototype, what its engagement rows show, generalised once: the
+    history's rows then only carry a trial id (no join, no date conversion per row)."""
+    rows = session.exec(
+        select(Trial.id, Trial.kind, Version.version, Organisation.name, Organisation.kind,
+               Organisation.region, Trial.started_at, Trial.unit_id)
+        .join(Version, col(Version.id) == col(Trial.version_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
+        .where(col(Version.prototype_id) == plan.prototype_id)).all()
+    facts = _with_qis(pd.DataFrame(rows, columns=[
+        "trial_id", "trial_kind", "version", "unit_name", "unit_kind", "region", "started_at",
+        "unit_id"]), plan.key)
+    personal = facts["unit_id"].notna()
+    facts.loc[personal, QUASI_IDENTIFIERS] = generalise(
+        facts.loc[personal, QUASI_IDENTIFIERS], plan.levels)
+    facts.loc[~personal, ["unit", "unit_kind", "region"]] = "none"  # no soldier, no unit
+    facts["trial"] = _pseudonyms(facts["trial_id"].astype(str), plan.key, "trial")
+    facts["trial_kind"] = facts["trial_kind"].astype(str)
+    return facts.set_index("trial_id")[["trial", "trial_kind", "version", *QUASI_IDENTIFIERS]]
+
+
+def _engagement_query(trials: Any, where: Sequence[ColumnElement[bool]],
                       order: tuple[int, int]) -> Any:
-    return (select(Trial.id, Trial.kind, Version.version, Organisation.name, Organisation.kind,
-                   Organisation.region, Trial.started_at, Engagement.threat_kind,
-                   Engagement.outcome, Engagement.interceptors_used,
-                   Engagement.time_to_intercept_s)
-            .join(Trial, col(Trial.id) == col(Engagement.trial_id))
-            .join(Version, col(Version.id) == col(Trial.version_id))
-            .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
-            .where(col(Version.prototype_id) == prototype_id, *where)
-            .order_by(keyed_order(col(Trial.id), order), col(Engagement.id)))
+    return (select(Engagement.trial_id, Engagement.threat_kind, Engagement.outcome,
+                   Engagement.interceptors_used, Engagement.time_to_intercept_s)
+            .where(col(Engagement.trial_id).in_(trials), *where)
+            .order_by(keyed_order(col(Engagement.trial_id), order), col(Engagement.id)))
 
 
 def _partitions(session: Session, query: Any, columns: list[str],
                 chunk_rows: int) -> Iterator[pd.DataFrame]:
-    result = session.execute(query.execution_options(yield_per=chunk_rows))
+    """Plain rows from a server-side cursor (no ORM objects), a chunk at a time."""
+    result = session.connection().execute(query.execution_options(yield_per=chunk_rows))
     for rows in result.partitions():
-        yield pd.DataFrame.from_records(rows, columns=columns)
+        # tuples: pandas probes a Row's attributes, which costs more than the data
+        yield pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
 
 
-RAW_ENGAGEMENT = ["trial_id", "trial_kind", "version", "unit_name", "unit_kind", "region",
-                  "started_at", "threat_kind", "outcome", "interceptors_used",
+RAW_ENGAGEMENT = ["trial_id", "threat_kind", "outcome", "interceptors_used",
                   "time_to_intercept_s"]
 
 
 def engagement_chunks(session: Session, plan: FeedbackPlan,
                       chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """The engagements part, a chunk at a time: memory follows the chunk, not the history."""
-    order = row_order_key(plan.key)
-    unattended = _engagement_query(plan.prototype_id, [col(Trial.unit_id).is_(None)], order)
+    order, facts = row_order_key(plan.key), trial_facts(session, plan)
+    trials = select(Trial.id).join(Version, col(Version.id) == col(Trial.version_id)).where(
+        col(Version.prototype_id) == plan.prototype_id)
+    unattended = _engagement_query(trials.where(col(Trial.unit_id).is_(None)), [], order)
     for raw in _partitions(session, unattended, RAW_ENGAGEMENT, chunk_rows):
-        yield _engagement_rows(raw, plan, None)
+        yield _engagement_rows(raw, facts, None)
+    personal = trials.where(col(Trial.unit_id).is_not(None))
     for batch in plan.batches:
         after, upto = batch.engagements
-        query = _engagement_query(plan.prototype_id, [
-            col(Trial.unit_id).is_not(None), col(Engagement.id) > after,
-            col(Engagement.id) <= upto], order)
+        query = _engagement_query(personal, [col(Engagement.id) > after,
+                                             col(Engagement.id) <= upto], order)
         for raw in _partitions(session, query, RAW_ENGAGEMENT, chunk_rows):
             kept = raw[~raw["trial_id"].isin(batch.withheld_trials)]
             if len(kept):
-                yield _engagement_rows(kept.reset_index(drop=True), plan, batch.number)
+                yield _engagement_rows(kept, facts, batch.number)
 
 
-@functools.lru_cache(maxsize=65_536)
-def _trial_pseudonym(trial_id: int, key: bytes) -> str:
-    return pseudonym(str(trial_id), key=key, kind="trial")
-
-
-def _engagement_rows(raw: pd.DataFrame, plan: FeedbackPlan, release: int | None) -> pd.DataFrame:
-    out = _with_qis(raw, plan.key)
-    if release is None:  # no soldier: nothing to generalise, and no unit to name
-        out[["unit", "unit_kind", "region"]] = "none"
-    else:
-        out = generalise(out, plan.levels)
-    out["trial"] = out["trial_id"].map(
-        {t: _trial_pseudonym(int(t), plan.key) for t in out["trial_id"].unique()})
-    out["trial_kind"] = out["trial_kind"].astype(str)
-    out["outcome"] = out["outcome"].astype(str)
-    out["time_to_intercept_s"] = out["time_to_intercept_s"].astype(float)
+def _engagement_rows(raw: pd.DataFrame, facts: pd.DataFrame,
+                     release: int | None) -> pd.DataFrame:
+    out = facts.reindex(raw["trial_id"].to_numpy()).reset_index(drop=True)
+    out["threat_kind"] = raw["threat_kind"].astype(str).to_numpy()
+    out["outcome"] = raw["outcome"].astype(str).to_numpy()
+    out["interceptors_used"] = raw["interceptors_used"].astype("int64").to_numpy()
+    out["time_to_intercept_s"] = raw["time_to_intercept_s"].astype(float).to_numpy()
     out["release"] = pd.array([release] * len(out), dtype="Int64")
     return out[ENGAGEMENT_COLUMNS]
 
