@@ -67,7 +67,7 @@ def circle_flight(seconds: int = 60, *, garbage: bool = False, seed: int = 1) ->
                       yaw_deg, -0.5, 0.0, 1)
         if step % 10 == 0:
             log.write("BAT", t_us + 40, 0, 16.8 - step * 0.001, 16.9, 12.5, step * 0.35,
-                      step * 0.005, 2500, 0.01, 100 - step // 10, 0, 0)
+                      step * 0.005, 2500, 0.01, max(100 - step // 100, 0), 0, 0)
         if step % 30 == 0:
             values = _every_format(rng)
             log.write("TSTA", t_us + 50, *values[:14])
