@@ -137,14 +137,17 @@ def test_bad_uploads_are_refused_and_leave_nothing(client, setup, session, setti
     _nothing_stored(session, settings)
 
 
-def test_cli_refuses_a_file_without_telemetry(setup, session, settings, cli_env,
-                                              tmp_path) -> None:
+@pytest.mark.parametrize("content, message", [
+    (b"field notes, not a log\n" * 100, "no telemetry found"),
+    (circle_flight(seconds=3)[:-5], "truncated")])
+def test_cli_refuses_a_file_without_telemetry_or_cut_short(setup, session, settings, cli_env,
+                                                          tmp_path, content, message) -> None:
     _, _, trial = setup
-    path = tmp_path / "notes.tlog"
-    path.write_bytes(b"field notes, not a log\n" * 100)
+    path = tmp_path / "flight.tlog"  # the name is no guide: the bytes say what the file is
+    path.write_bytes(content)
     result = CliRunner().invoke(cli.app, ["ingest", str(path), "--trial", str(trial["id"])])
     assert result.exit_code == 1
-    assert "no telemetry found" in result.output
+    assert message in result.output
     _nothing_stored(session, settings)
 
 
