@@ -12,7 +12,7 @@ from hub.auth import InvalidToken, read_token
 from hub.settings import Settings
 from sandbox import accounts, audit, service
 from sandbox.audit import Actor
-from sandbox.models import Id, Prototype, Role, Trial, User, Version
+from sandbox.models import MAX_ID, Id, Prototype, Role, Trial, User, Version
 from sandbox.service import Page
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -98,7 +98,7 @@ KeyIssuer = Annotated[User, Depends(require(Role.soldier, Role.reviewer, Role.ad
 
 
 def get_page(limit: Annotated[int, Query(ge=1, le=500)] = 50,
-             offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+             offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Page:
     return Page(limit=limit, offset=offset)
 
 

@@ -9,9 +9,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class OutOfRange(ValueError):
+    """A moment that has no UTC equivalent between the years 1 and 9999."""
+
+
 def as_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Naive datetimes are taken as UTC; aware ones are converted.
+
+    OutOfRange (a ValueError, so a validator turns it into a 422) where the offset pushes the
+    moment past the calendar's ends, e.g. 0001-01-01T00:00:00+01:00.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange(f"{value.isoformat()} is outside the years 1 to 9999 in UTC") from None
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

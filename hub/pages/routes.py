@@ -309,7 +309,7 @@ def _parse_log(form: dict[str, str]) -> tuple[TrialCreate | None, list[Engagemen
     counts = {}
     for outcome in ("intercept", "miss", "abort"):
         value = form[outcome].strip() or "0"
-        if not value.isdigit() or int(value) > 1000:
+        if not (value.isascii() and value.isdigit()) or int(value) > 1000:  # not "²"
             errors[outcome] = "a whole number from 0 to 1000"
         else:
             counts[outcome] = int(value)

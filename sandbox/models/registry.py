@@ -15,7 +15,16 @@ import sqlalchemy as sa
 from pydantic import field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from sandbox.models.common import MAX_EUR, Id, Input, LoginName, Slug, enum_column, utc_column
+from sandbox.models.common import (
+    MAX_EUR,
+    Id,
+    Input,
+    JsonDocument,
+    LoginName,
+    Slug,
+    enum_column,
+    utc_column,
+)
 from sandbox.money import EurOut, to_eur
 from sandbox.timeutil import UTCDateTime, as_utc
 
@@ -182,6 +191,7 @@ def _check_semver(value: str | None) -> str | None:
 
 class VersionCreate(VersionFields, Input):
     version: str = Field(max_length=64)
+    parameters: JsonDocument = Field(default_factory=dict)
     unit_cost_eur: Decimal = Field(ge=0, le=MAX_EUR, decimal_places=2)
 
     _semver = field_validator("version")(_check_semver)
@@ -192,7 +202,7 @@ class VersionUpdate(Input):
     unit_cost_eur: Decimal | None = Field(default=None, ge=0, le=MAX_EUR, decimal_places=2)
     reusable: bool | None = None
     software_hash: str | None = Field(default=None, max_length=128)
-    parameters: dict[str, Any] | None = None
+    parameters: JsonDocument | None = None
     changelog: str | None = Field(default=None, max_length=5000)
 
     _semver = field_validator("version")(_check_semver)
