@@ -35,7 +35,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.live = Feed()  # the same mechanism, keyed by trial instead of company
     app.state.simulations = {}
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.max_upload_bytes)
+                       max_upload_bytes=settings.max_upload_bytes,
+                       # engagement routes cap their own bodies (hub.api.trials)
+                       upload_suffixes=("/telemetry", "/engagements", "/engagements/upload"))
     errors.install(app)
     app.include_router(api.router)
     app.include_router(ws.router)

@@ -4,15 +4,18 @@ Each public function commits at most once; access is decided by `sandbox.access`
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, exists, func, insert
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from sandbox import access, audit
+from sandbox import access, aggregates, audit, bulk
+from sandbox.aggregates import Scope
 from sandbox.errors import Conflict, Invalid, NotFound
 from sandbox.models import (
     Engagement,
@@ -35,7 +38,8 @@ from sandbox.models import (
     VersionUpdate,
 )
 from sandbox.money import to_cents
-from sandbox.scoring import ENGAGEMENT_COLUMNS, VersionScore, score_version
+from sandbox.scoring import Condition, Score, Tally, VersionScore, score, score_version, total
+from sandbox.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -207,20 +211,65 @@ def get_trial(*, session: Session, trial_id: int, by: User) -> Trial:
 
 # --- engagements and reports ---------------------------------------------------------------
 
+BATCH_ROWS = 50_000  # rows per bulk insert, each followed by one update of the aggregates
+
+
+@dataclass(frozen=True)
+class EngagementBatch:
+    """What was written: how many rows, when, and (if asked for) their ids in row order."""
+
+    count: int
+    created_at: datetime
+    ids: np.ndarray | None = None
+
+
 def add_engagements(*, session: Session, trial: Trial,
                     engagements_in: Sequence[EngagementCreate]) -> list[Engagement]:
-    """Add a batch of engagements to a trial, all or nothing."""
-    rows = [Engagement.model_validate(item, update={
-        "trial_id": trial.id,
+    """Add engagements to a trial, all or nothing, and return them as stored."""
+    frame = pd.DataFrame({
+        "threat_kind": [item.threat_kind for item in engagements_in],
+        "threat_cost_cents": [to_cents(item.threat_cost_eur) for item in engagements_in],
+        "interceptors_used": [item.interceptors_used for item in engagements_in],
+        "outcome": [str(item.outcome) for item in engagements_in],
+        "time_to_intercept_s": [item.time_to_intercept_s for item in engagements_in],
+        "operating_cost_cents": pd.array([None if item.operating_cost_eur is None
+                                          else to_cents(item.operating_cost_eur)
+                                          for item in engagements_in], dtype="Int64")})
+    batch = add_engagement_rows(session=session, trial=trial, engagements=frame, with_ids=True)
+    assert batch.ids is not None
+    return [Engagement.model_validate(item, update={
+        "id": int(row_id), "trial_id": trial.id, "created_at": batch.created_at,
         "threat_cost_cents": to_cents(item.threat_cost_eur),
         "operating_cost_cents": (None if item.operating_cost_eur is None
                                  else to_cents(item.operating_cost_eur))})
-        for item in engagements_in]
-    session.add_all(rows)
+        for item, row_id in zip(engagements_in, batch.ids, strict=True)]
+
+
+def add_engagement_rows(*, session: Session, trial: Trial, engagements: pd.DataFrame,
+                        with_ids: bool = False) -> EngagementBatch:
+    """Add validated engagement rows (`engagement_rows.COLUMNS`, money in cents) to a trial,
+    all or nothing, through the database's bulk path."""
+    batch = _write_engagements(session, trial, engagements, with_ids=with_ids)
     session.commit()
-    for row in rows:
-        session.refresh(row)
-    return rows
+    return batch
+
+
+def _write_engagements(session: Session, trial: Trial, engagements: pd.DataFrame, *,
+                       with_ids: bool) -> EngagementBatch:
+    """Insert in batches, each added to the aggregates at once; the caller commits."""
+    if "actor" in session.info:  # first: the audit chain is locked before SQLite's write lock
+        audit.append(session, actor=session.info["actor"], action="create engagement",
+                     target=f"trial:{trial.id} ({len(engagements)} rows)")
+    created_at = utcnow()
+    ids = []
+    for start in range(0, len(engagements), BATCH_ROWS):
+        rows = engagements.iloc[start:start + BATCH_ROWS]
+        found = bulk.insert_engagements(session, trial_id=trial.id or 0, engagements=rows,
+                                        created_at=created_at, with_ids=with_ids)
+        aggregates.add(session, trial=trial, engagements=rows)
+        ids.append(found)
+    return EngagementBatch(count=len(engagements), created_at=created_at,
+                           ids=np.concatenate([np.empty(0, np.int64), *ids]) if with_ids else None)
 
 
 def record_trial_with_engagements(*, session: Session, trial_in: TrialCreate,
@@ -234,19 +283,8 @@ def record_trial_with_engagements(*, session: Session, trial_in: TrialCreate,
                                                    "unit_id": unit_id})
     session.add(trial)
     session.flush()
-    columns = ["threat_kind", "threat_cost_cents", "interceptors_used", "outcome",
-               "time_to_intercept_s", "operating_cost_cents"]
-    rows = engagements[columns].astype(object).where(engagements[columns].notna(), None)
-    records = [{**row, "trial_id": trial.id, "created_at": trial.created_at}
-               for row in rows.to_dict(orient="records")]
-    if records:
-        # Core insert: a row object per engagement would cost seconds for a large simulation;
-        # render_nulls keeps one statement for all rows (else each change of which columns
-        # are null starts a new one, and a simulation's misses alternate with its hits)
-        session.execute(insert(Engagement).execution_options(render_nulls=True), records)
-        if "actor" in session.info:
-            audit.append(session, actor=session.info["actor"], action="create engagement",
-                         target=f"trial:{trial.id} ({len(records)} rows)")
+    if len(engagements):
+        _write_engagements(session, trial, engagements, with_ids=False)
     session.commit()
     session.refresh(trial)
     return trial
@@ -290,51 +328,136 @@ def list_reports(*, session: Session, trial: Trial, page: Page) -> Sequence[Repo
 
 # --- scores --------------------------------------------------------------------------------
 
-def engagement_frame(*, session: Session, version_ids: Sequence[int] | None = None,
-                     threat_kind: str | None = None) -> pd.DataFrame:
-    """Engagements joined with their trial kind and version cost, ready for scoring."""
-    query = (select(Trial.version_id, Trial.kind, Engagement.outcome, Engagement.interceptors_used,
-                    Version.unit_cost_cents,
-                    func.coalesce(Engagement.operating_cost_cents, 0),
-                    Engagement.threat_cost_cents, Engagement.time_to_intercept_s)
-             .join(Trial, col(Trial.id) == col(Engagement.trial_id))
-             .join(Version, col(Version.id) == col(Trial.version_id)))
-    if version_ids is not None:
-        query = query.where(col(Trial.version_id).in_(version_ids))
-    if threat_kind is not None:
-        query = query.where(col(Engagement.threat_kind) == threat_kind)
-    rows = session.exec(query).all()
-    frame = pd.DataFrame(rows, columns=["version_id", *ENGAGEMENT_COLUMNS])
-    frame["time_to_intercept_s"] = frame["time_to_intercept_s"].astype(float)
-    return frame
+REFERENCE_ORGANISATION = "Reference baselines"  # owns the baselines every board compares with
+
+
+def reference_filter() -> ColumnElement[bool]:
+    """SQL condition selecting the reference baselines, public to every role."""
+    return and_(col(Prototype.kind) == PrototypeKind.baseline,
+                col(Prototype.organisation_id).in_(select(Organisation.id).where(
+                    Organisation.name == REFERENCE_ORGANISATION)))
 
 
 def version_score(*, session: Session, version: Version) -> VersionScore:
-    return score_version(engagement_frame(session=session, version_ids=[version.id or 0]))
+    """Every condition of the version scored from its aggregates."""
+    tallies = aggregates.read(session, Scope(version_ids=[version.id or 0]))
+    return score_version({condition: item for (_, condition), item in tallies.items()},
+                         unit_cost_cents=version.unit_cost_cents)
 
 
 @dataclass(frozen=True)
 class LeaderboardRow:
     version: Version
     prototype: Prototype
-    score: VersionScore
+    condition: Condition
+    tally: Tally
+    score: Score
+    rank: int = 0  # 1 = cheapest cost per intercept within the condition
+    references: tuple["LeaderboardRow", ...] = ()  # baselines, same scenario and threat kind
 
 
-def leaderboard(*, session: Session, by: User, threat_kind: str | None = None,
-                prototype_kind: PrototypeKind | None = None) -> list[LeaderboardRow]:
-    """Every visible version with engagements, cheapest cost per intercept first."""
-    query = (select(Version, Prototype)
-             .join(Prototype, col(Prototype.id) == col(Version.prototype_id))
-             .where(access.prototype_filter(by)))
-    if prototype_kind is not None:
-        query = query.where(Prototype.kind == prototype_kind)
-    pairs = {version.id: (version, prototype) for version, prototype in session.exec(query).all()}
-    frame = engagement_frame(session=session, version_ids=list(pairs), threat_kind=threat_kind)
-    rows = [LeaderboardRow(*pairs[int(version_id)], score_version(group))
-            for version_id, group in frame.groupby("version_id")]
-    return sorted(rows, key=_leaderboard_key)
+@dataclass(frozen=True)
+class BoardFilter:
+    scenario: str | None = None
+    threat_kind: str | None = None
+    trial_kind: TrialKind | None = None
+    prototype_kind: PrototypeKind | None = None
 
 
-def _leaderboard_key(row: LeaderboardRow) -> tuple[bool, float, int]:
-    cost = row.score.overall.cost_per_intercept_eur
-    return cost is None, float(cost or 0), row.version.id or 0
+def leaderboard(*, session: Session, by: User | None,
+                where: BoardFilter = BoardFilter()) -> list[LeaderboardRow]:
+    """Every version `by` may see (None: the command line, all), one row per condition
+    (scenario, threat kind, trial kind) in scope, grouped by condition and ranked by cost per
+    intercept within it; each row carries the baselines scored on its scenario and threat
+    kind."""
+    visible = select(Version.id).join(Prototype, col(Prototype.id) == col(Version.prototype_id))
+    if where.prototype_kind is not None:
+        visible = visible.where(Prototype.kind == where.prototype_kind)
+    if by is not None:
+        visible = visible.where(or_(access.prototype_filter(by), reference_filter()))
+    rows = _board_rows(session, Scope(
+        version_ids=visible,
+        scenario=where.scenario, threat_kind=where.threat_kind,
+        trial_kind=None if where.trial_kind is None else str(where.trial_kind)))
+    references = _board_rows(session, Scope(
+        version_ids=select(Version.id).join(Prototype, col(Prototype.id) == col(
+            Version.prototype_id)).where(reference_filter()),
+        scenario=where.scenario, threat_kind=where.threat_kind))
+    return _ranked(rows, references)
+
+
+def _board_rows(session: Session, scope: Scope) -> list[LeaderboardRow]:
+    tallies = aggregates.read(session, scope)
+    pairs = {version.id: (version, prototype) for version, prototype in session.exec(
+        select(Version, Prototype).join(Prototype, col(Prototype.id) == col(Version.prototype_id))
+        .where(col(Version.id).in_({version_id for version_id, _ in tallies}))).all()}
+    return [LeaderboardRow(*pairs[version_id], condition, item,
+                           score(item, unit_cost_cents=pairs[version_id][0].unit_cost_cents))
+            for (version_id, condition), item in tallies.items()]
+
+
+def _ranked(rows: list[LeaderboardRow],
+            references: list[LeaderboardRow]) -> list[LeaderboardRow]:
+    by_threat: dict[tuple[str, str], list[LeaderboardRow]] = {}
+    for reference in sorted(references, key=_board_key):
+        by_threat.setdefault((reference.condition.scenario, reference.condition.threat_kind),
+                             []).append(reference)
+    ranked, rank, previous = [], 0, None
+    for row in sorted(rows, key=_board_key):
+        rank = rank + 1 if row.condition == previous else 1
+        previous = row.condition
+        near = by_threat.get((row.condition.scenario, row.condition.threat_kind), [])
+        ranked.append(replace(row, rank=rank, references=tuple(
+            reference for reference in near if reference.version.id != row.version.id)))
+    return ranked
+
+
+def _board_key(row: LeaderboardRow) -> tuple[str, str, str, bool, Decimal, int]:
+    cost = row.score.cost_per_intercept_eur
+    return (row.condition.scenario, row.condition.threat_kind, row.condition.trial_kind,
+            cost is None, cost or Decimal(0), row.version.id or 0)
+
+
+@dataclass(frozen=True)
+class ScenarioRow:
+    """One version on one scenario and threat kind: its trial kinds together and apart."""
+
+    version: Version
+    prototype: Prototype
+    score: Score
+    by_trial_kind: dict[str, Score]
+
+
+def scenario_boards(*, session: Session,
+                    by: User | None) -> dict[tuple[str, str], list[ScenarioRow]]:
+    """The board by (scenario, threat kind), one row per version, cheapest first."""
+    grouped: dict[tuple[str, str], dict[int, list[LeaderboardRow]]] = {}
+    for row in leaderboard(session=session, by=by):
+        grouped.setdefault((row.condition.scenario, row.condition.threat_kind), {}).setdefault(
+            row.version.id or 0, []).append(row)
+    boards = {}
+    for where, versions in grouped.items():
+        board = [ScenarioRow(rows[0].version, rows[0].prototype,
+                             score(total(row.tally for row in rows),
+                                   unit_cost_cents=rows[0].version.unit_cost_cents),
+                             {row.condition.trial_kind: row.score for row in rows})
+                 for rows in versions.values()]
+        boards[where] = sorted(board, key=lambda r: (r.score.cost_per_intercept_eur is None,
+                                                     r.score.cost_per_intercept_eur or 0,
+                                                     r.version.id or 0))
+    return boards
+
+
+def rebuild_scores(*, session: Session) -> aggregates.Rebuild:
+    """Recompute every score aggregate from the engagements, in one transaction."""
+    if "actor" in session.info:  # first: the audit chain is locked before SQLite's write lock
+        audit.append(session, actor=session.info["actor"], action="rebuild scores",
+                     target="score_aggregate, score_time_bin, trial_outcome_count")
+    result = aggregates.rebuild(session)
+    session.commit()
+    return result
+
+
+def trial_outcomes(*, session: Session, trials: Sequence[Trial]) -> dict[int, dict[str, int]]:
+    """Engagements by outcome of each trial, from the aggregates."""
+    return aggregates.trial_outcomes(session, [trial.id or 0 for trial in trials])

@@ -1,14 +1,16 @@
-"""Scores: a version's cost per intercept and Pk, and the leaderboard."""
+"""Scores: a version's cost per intercept and Pk by condition, and the leaderboard."""
 
+from typing import Self
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from hub.deps import AnyUser, SessionDep, VersionDep
 from sandbox import service
-from sandbox.models import PrototypeKind
+from sandbox.models import PrototypeKind, TrialKind
 from sandbox.money import EurOut, to_eur
-from sandbox.scoring import VersionScore
+from sandbox.scoring import Score, VersionScore
+from sandbox.service import BoardFilter, LeaderboardRow
 
 router = APIRouter(tags=["scores"])
 
@@ -30,20 +32,42 @@ class ScorePublic(BaseModel):
     time_to_intercept_p90_s: float | None
 
 
+def _public(scores: dict[str, Score]) -> dict[str, ScorePublic]:
+    return {name: ScorePublic.model_validate(item) for name, item in scores.items()}
+
+
 class VersionScorePublic(BaseModel):
     version_id: int
     overall: ScorePublic
     by_trial_kind: dict[str, ScorePublic]
+    by_scenario: dict[str, dict[str, dict[str, ScorePublic]]]
 
     @classmethod
-    def of(cls, version_id: int, result: VersionScore) -> "VersionScorePublic":
-        return cls(version_id=version_id,
-                   overall=ScorePublic.model_validate(result.overall),
-                   by_trial_kind={kind: ScorePublic.model_validate(item)
-                                  for kind, item in result.by_trial_kind.items()})
+    def of(cls, version_id: int, result: VersionScore) -> Self:
+        return cls(version_id=version_id, overall=ScorePublic.model_validate(result.overall),
+                   by_trial_kind=_public(result.by_trial_kind),
+                   by_scenario={scenario: {threat: _public(kinds)
+                                           for threat, kinds in threats.items()}
+                                for scenario, threats in result.by_scenario.items()})
 
 
-class LeaderboardEntry(VersionScorePublic):
+class Reference(BaseModel):
+    """A baseline scored on the same scenario and threat kind."""
+
+    version_id: int
+    name: str
+    trial_kind: TrialKind
+    pk: float | None
+    cost_per_intercept_eur: EurOut | None
+    cost_exchange_ratio: float | None
+
+
+class LeaderboardEntry(BaseModel):
+    scenario: str
+    threat_kind: str
+    trial_kind: TrialKind
+    rank: int
+    version_id: int
     version: str
     prototype_id: int
     prototype_name: str
@@ -51,28 +75,49 @@ class LeaderboardEntry(VersionScorePublic):
     organisation_id: int
     unit_cost_eur: EurOut
     reusable: bool
+    score: ScorePublic
+    baselines: list[Reference]
+
+    @classmethod
+    def of(cls, row: LeaderboardRow) -> Self:
+        return cls(scenario=row.condition.scenario, threat_kind=row.condition.threat_kind,
+                   trial_kind=TrialKind(row.condition.trial_kind), rank=row.rank,
+                   version_id=row.version.id or 0, version=row.version.version,
+                   prototype_id=row.prototype.id or 0, prototype_name=row.prototype.name,
+                   prototype_kind=row.prototype.kind,
+                   organisation_id=row.prototype.organisation_id,
+                   unit_cost_eur=to_eur(row.version.unit_cost_cents),
+                   reusable=row.version.reusable, score=ScorePublic.model_validate(row.score),
+                   baselines=[Reference(
+                       version_id=ref.version.id or 0, name=ref.prototype.name,
+                       trial_kind=TrialKind(ref.condition.trial_kind), pk=ref.score.pk,
+                       cost_per_intercept_eur=ref.score.cost_per_intercept_eur,
+                       cost_exchange_ratio=ref.score.cost_exchange_ratio)
+                       for ref in row.references])
 
 
 @router.get("/versions/{version_id}/score", response_model=VersionScorePublic,
-            summary="Score of a version, overall and per trial kind "
-                    "(any role; engineers: own company only)")
+            summary="Score of a version by scenario, threat kind and trial kind, with roll-ups "
+                    "across scenarios (any role; engineers: own company only)",
+            description="`by_scenario[scenario][threat_kind][trial_kind]` holds one score per "
+                        "condition: compare versions only there. `overall` and "
+                        "`by_trial_kind` add up every scenario, to count evidence.")
 def version_score(version: VersionDep, session: SessionDep, _user: AnyUser) -> VersionScorePublic:
     return VersionScorePublic.of(version.id or 0,
                                  service.version_score(session=session, version=version))
 
 
 @router.get("/scores", response_model=list[LeaderboardEntry],
-            summary="Leaderboard by cost per intercept (any role; engineers see their own)")
-def leaderboard(session: SessionDep, user: AnyUser, threat_kind: str | None = None,
+            summary="Leaderboard by cost per intercept within each condition (any role; "
+                    "engineers see their own versions and the reference baselines)",
+            description="One entry per version and condition (scenario, threat kind, trial "
+                        "kind), grouped by condition and ranked within it; the filters narrow "
+                        "the conditions. Each entry lists the baselines scored on its scenario "
+                        "and threat kind.")
+def leaderboard(session: SessionDep, user: AnyUser, scenario: str | None = None,
+                threat_kind: str | None = None, trial_kind: TrialKind | None = None,
                 prototype_kind: PrototypeKind | None = None) -> list[LeaderboardEntry]:
-    rows = service.leaderboard(session=session, by=user, threat_kind=threat_kind,
-                               prototype_kind=prototype_kind)
-    return [LeaderboardEntry(
-        **VersionScorePublic.of(row.version.id or 0, row.score).model_dump(),
-        version=row.version.version, prototype_id=row.prototype.id or 0,
-        prototype_name=row.prototype.name, prototype_kind=row.prototype.kind,
-        organisation_id=row.prototype.organisation_id,
-        unit_cost_eur=to_eur(row.version.unit_cost_cents), reusable=row.version.reusable)
-        for row in rows]
-
-
+    rows = service.leaderboard(session=session, by=user, where=BoardFilter(
+        scenario=scenario, threat_kind=threat_kind, trial_kind=trial_kind,
+        prototype_kind=prototype_kind))
+    return [LeaderboardEntry.of(row) for row in rows]

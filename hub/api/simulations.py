@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hub.deps import SessionDep, SimulationUser, VersionDep
-from hub.flows.simulation import MAX_RUNS, run_simulation, scenario_named
+from hub.flows.simulation import MAX_RUNS, check_simulable, run_simulation, scenario_named
 from sandbox import access, audit
 from sandbox.audit import Actor
 from sandbox.errors import DomainError
-from sandbox.models import Prototype, Role, User, Version
+from sandbox.models import Role, User, Version
 
 router = APIRouter(tags=["simulations"])
 
@@ -54,8 +54,7 @@ class Job:
                      "(owning engineer, reviewer, admin)")
 def start(request: Request, version: VersionDep, body: SimulationRequest, session: SessionDep,
           user: SimulationUser, background: BackgroundTasks) -> SimulationStatus:
-    prototype = session.get(Prototype, version.prototype_id)
-    assert prototype is not None
+    prototype = check_simulable(session, version)
     if user.role == Role.engineer:
         access.check_prototype_owner(user, prototype)
     scenario = scenario_named(body.scenario, allow_files=False)

@@ -29,6 +29,7 @@ from sandbox.audit import Actor
 from sandbox.errors import DomainError
 from sandbox.models import EngagementCreate
 from sandbox.money import to_cents, to_eur
+from sandbox.scoring import Condition
 from simulators.bridges.dis_listener import DISBridge, TrackPoint
 from simulators.bridges.dis_listener import serve as serve_dis
 from simulators.threats import THREATS
@@ -231,13 +232,19 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
 
 
 def _print_leaderboard(session: Session) -> None:
-    reviewer = demo_data.reviewer(session)
-    table = score_table("Cost-per-intercept leaderboard (all trials; baselines' USD figures "
-                         "taken as EUR equivalents)")
-    for row in service.leaderboard(session=session, by=reviewer):
-        score_row(table, f"{row.prototype.name} {row.version.version} "
-                          f"({row.version.unit_cost_cents // 100:,} EUR)", row.score.overall)
-    console.print(table)
+    """One table per condition: versions compare only on the same scenario, threat and kind
+    of trial, with the baselines flown on that scenario."""
+    tables: dict[Condition, Table] = {}
+    for row in service.leaderboard(session=session, by=None):
+        where = row.condition
+        if where not in tables:
+            tables[where] = score_table(f"{where.scenario} against {where.threat_kind}, "
+                                        f"{where.trial_kind} trials (baselines' USD figures "
+                                        "taken as EUR equivalents)")
+        score_row(tables[where], f"{row.prototype.name} {row.version.version} "
+                                 f"({row.version.unit_cost_cents // 100:,} EUR)", row.score)
+    for table in tables.values():
+        console.print(table)
 
 
 def _print_accounts(made: list[tuple[str, str, str]]) -> None:

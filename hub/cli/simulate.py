@@ -7,14 +7,12 @@ from rich.progress import Progress
 
 from hub.cli.common import app, cli_session, console, fail, score_row, score_table
 from hub.flows.sensors import detection_summary_line
-from hub.flows.simulation import MAX_RUNS, run_simulation, scenario_named
+from hub.flows.simulation import MAX_RUNS, check_simulable, run_simulation, scenario_named
 from hub.settings import Settings
 from sandbox import service
 from sandbox.errors import DomainError, Invalid
-from sandbox.models import Version
-from sandbox.scoring import score
-from simulators.engine import simulate
-from simulators.threats import BASELINES
+from sandbox.models import TrialKind, Version
+from sandbox.service import BoardFilter
 
 
 @app.command("simulate")
@@ -30,6 +28,7 @@ def simulate_command(
             found = session.get(Version, version)
             if found is None:
                 raise Invalid(f"version: no version {version}")
+            prototype = check_simulable(session, found)
             chosen = scenario_named(scenario, allow_files=True)
             with Progress(console=console) as bar:
                 task = bar.add_task(f"simulating {chosen.name}", total=runs)
@@ -42,19 +41,25 @@ def simulate_command(
                 trial = run_simulation(session=session, version=found, scenario=chosen,
                                        runs=runs, seed=seed, by=None,
                                        data_dir=Settings().data_dir, progress=progress)
-            own = service.version_score(session=session, version=found)
+            board = service.leaderboard(session=session, by=None,
+                                        where=BoardFilter(scenario=chosen.name,
+                                                          trial_kind=TrialKind.simulation))
         except DomainError as error:
             raise fail(error) from error
-        console.print(f"recorded trial {trial.id} ({chosen.name}, {runs} runs, seed {seed})")
+        console.print(f"recorded trial {trial.id}: {prototype.name} {found.version} "
+                      f"(version {found.id}) in scenario {chosen.name}, {runs} runs, "
+                      f"seed {seed}")
         detection = detection_summary_line(session=session, trial_id=trial.id or 0)
         if detection is not None:  # a sensor is scored on its detections, not engagements
             console.print(detection)
             return
-        table = score_table(f"Scenario {chosen.name} (baselines' USD taken as EUR)")
-        score_row(table, f"version {found.version} (all its simulations)",
-                   own.by_trial_kind["simulation"])
-        for name, baseline in BASELINES.items():
-            frame = simulate(chosen, baseline, runs=min(runs, 2000), seed=seed)
-            score_row(table, f"baseline {name}", score(frame.assign(
-                trial_kind="simulation", unit_cost_cents=baseline.unit_cost_cents)))
-        console.print(table)
+        for row in board:
+            if row.version.id != found.id:
+                continue
+            table = score_table(f"{prototype.name} {found.version} in {chosen.name} against "
+                                f"{row.condition.threat_kind}, all its simulations "
+                                "(baselines' USD taken as EUR)")
+            score_row(table, f"{prototype.name} {found.version}", row.score)
+            for reference in row.references:
+                score_row(table, f"baseline {reference.prototype.name}", reference.score)
+            console.print(table)

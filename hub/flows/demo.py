@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hub.flows.simulation import defender_for, run_simulation
+from hub.flows.simulation import baseline_trials, defender_for, run_simulation
 from sandbox import accounts, service
 from sandbox.models import (
     OrganisationCreate,
@@ -45,13 +45,10 @@ class DemoVersion:
     parameters: dict[str, object]
 
 
+# The reference baselines (Patriot-class, gun, fielded interceptor drone) are not here: every
+# simulation flies them on its scenario (hub.flows.simulation), and the demo adds the scenario
+# of its field trials.
 VERSIONS = (
-    DemoVersion("Reference baselines", "Patriot-class SAM", PrototypeKind.baseline, "1.0.0",
-                3_000_000, False, {"base": "patriot_pac3"}),
-    DemoVersion("Reference baselines", "Gun system (35 mm)", PrototypeKind.baseline, "1.0.0",
-                0, True, {"base": "gun_35mm"}),
-    DemoVersion("Reference baselines", "Interceptor drone (fielded)", PrototypeKind.baseline,
-                "1.0.0", 4_000, False, {"base": "interceptor_drone"}),
     DemoVersion("Skyfence Dynamics", "Hornet interceptor", PrototypeKind.interceptor_drone,
                 "1.0.0", 5_000, False, {"speed_mps": 70, "p_kill": 0.6}),
     DemoVersion("Skyfence Dynamics", "Hornet interceptor", PrototypeKind.interceptor_drone,
@@ -92,12 +89,6 @@ def load(*, session: Session, data_dir: Path | None = None) -> list[tuple[str, s
     if session.exec(select(User).where(User.name == "reviewer")).first() is None:
         _load(session, data_dir)
     return [(name, str(role), password) for name, role, _org, password in ACCOUNTS]
-
-
-def reviewer(session: Session) -> User:
-    user = session.exec(select(User).where(User.name == "reviewer")).first()
-    assert user is not None, "demo data not loaded"
-    return user
 
 
 def _load(session: Session, data_dir: Path | None) -> None:
@@ -141,3 +132,5 @@ def _load(session: Session, data_dir: Path | None) -> None:
                     started_at=when, ended_at=when + timedelta(hours=2),
                     lat=50.45 + 0.01 * index if field else None,
                     lon=30.52 - 0.01 * index if field else None))
+    for name in sorted({scenario_name for _, _, scenario_name, _ in TRIALS}):
+        baseline_trials(session=session, scenario=load_scenario(name))

@@ -44,7 +44,6 @@ from sandbox.feedback import (
 from sandbox.models import (
     Conditions,
     DecisionCreate,
-    Engagement,
     EngagementCreate,
     Prototype,
     PrototypeKind,
@@ -58,6 +57,7 @@ from sandbox.models import (
 )
 from sandbox.privacy import decision_view
 from sandbox.readiness import ALLOWED_TRANSITIONS
+from sandbox.scoring import VersionScore
 from sandbox.service import Page
 
 templates = Jinja2Templates(directory=str(files("hub") / "pages" / "templates"))
@@ -120,30 +120,29 @@ def home(user: PageAnyone) -> Response:
 
 @router.get("/dashboard")
 def dashboard(request: Request, session: SessionDep, user: PageReviewer) -> Response:
-    board = [row for row in service.leaderboard(session=session, by=user)
-             if row.score.overall.pk is not None]
-    points = [charts.Point(label=f"{row.prototype.name} {row.version.version}",
-                           pk=row.score.overall.pk or 0.0, pk_low=row.score.overall.pk_low or 0.0,
-                           pk_high=row.score.overall.pk_high or 0.0,
-                           cost_eur=float(row.score.overall.cost_per_intercept_eur or 0),
-                           baseline=row.prototype.kind == PrototypeKind.baseline)
-              for row in board if row.score.overall.cost_per_intercept_eur]
-    return page(request, "dashboard.html", user, board=board, chart=charts.cost_vs_pk(points),
+    boards = sorted((where, [row for row in rows if row.score.pk is not None])
+                    for where, rows in service.scenario_boards(session=session, by=user).items())
+    plots = [(where, charts.cost_vs_pk([
+        charts.Point(label=f"{row.prototype.name} {row.version.version}", pk=row.score.pk or 0.0,
+                     pk_low=row.score.pk_low or 0.0, pk_high=row.score.pk_high or 0.0,
+                     cost_eur=float(row.score.cost_per_intercept_eur or 0),
+                     baseline=row.prototype.kind == PrototypeKind.baseline)
+        for row in rows if row.score.cost_per_intercept_eur]))
+        for where, rows in boards if any(row.score.cost_per_intercept_eur for row in rows)]
+    return page(request, "dashboard.html", user, boards=boards, charts=plots,
                 queue=decisions.decision_queue(session=session))
 
 
 def _prototype_context(request: Request, session: Session, prototype: Prototype,
                        user: User) -> dict[str, Any]:
     versions = list(service.list_versions(session=session, prototype=prototype))
-    scored = [(v, service.version_score(session=session, version=v).overall) for v in versions]
+    scored = [(v, service.version_score(session=session, version=v)) for v in versions]
     latest = versions[-1] if versions else None
     current = decisions.current_status(session=session, prototype=prototype)
     raw = user.role in (Role.reviewer, Role.admin)
     return {
-        "prototype": prototype, "status": current, "versions": scored,
-        "chart": charts.line([(v.version, float(s.cost_per_intercept_eur)) for v, s in scored
-                              if s.cost_per_intercept_eur is not None],
-                             label="cost per intercept (EUR) by version"),
+        "prototype": prototype, "status": current, "versions": _by_condition(scored),
+        "chart": _cost_by_version(scored),
         "readiness": decisions.readiness(session=session, version=latest) if latest else None,
         "decisions": _decisions(session, prototype, raw),
         "can_decide": user.role == Role.reviewer,
@@ -163,16 +162,40 @@ def _decisions(session: Session, prototype: Prototype, raw: bool) -> list[Any]:
     return [decision_view(d, roster=names, keep=keep) for d in made]
 
 
+def _by_condition(scored: list[tuple[Version, VersionScore]]) -> list[tuple[Version, str, Any]]:
+    """(version, condition, score) rows: a version's scores never mixed across scenarios."""
+    return [(version, f"{scenario} · {threat} · {kind}", item)
+            for version, result in scored
+            for scenario, threats in result.by_scenario.items()
+            for threat, kinds in threats.items() for kind, item in kinds.items()]
+
+
+def _cost_by_version(scored: list[tuple[Version, VersionScore]]) -> str:
+    """How the cost per intercept moved, on the condition with the most evidence."""
+    evidence: Counter[tuple[str, str, str]] = Counter()
+    for _, result in scored:
+        for scenario, threats in result.by_scenario.items():
+            for threat, kinds in threats.items():
+                for kind, item in kinds.items():
+                    evidence[(scenario, threat, kind)] += item.engagements
+    if not evidence:
+        return charts.line([], label="")
+    scenario, threat, kind = evidence.most_common(1)[0][0]
+    values = [(version.version, result.by_scenario.get(scenario, {}).get(threat, {}).get(kind))
+              for version, result in scored]
+    return charts.line([(name, float(item.cost_per_intercept_eur)) for name, item in values
+                        if item is not None and item.cost_per_intercept_eur is not None],
+                       label=f"cost per intercept (EUR) by version: {scenario}, {threat}, "
+                             f"{kind} trials")
+
+
 def _trials(session: Session, prototype: Prototype) -> list[tuple[Trial, str]]:
     trials = session.exec(select(Trial).join(Version, col(Version.id) == col(Trial.version_id))
                           .where(Version.prototype_id == prototype.id)
                           .order_by(col(Trial.id))).all()
-    out = []
-    for trial in trials:
-        outcomes = Counter(session.exec(select(Engagement.outcome).where(
-            Engagement.trial_id == trial.id)).all())
-        out.append((trial, ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))))
-    return out
+    outcomes = service.trial_outcomes(session=session, trials=trials)
+    return [(trial, ", ".join(f"{n} {o}" for o, n in sorted(
+        outcomes.get(trial.id or 0, {}).items()))) for trial in trials]
 
 
 def _reports(request: Request, session: Session, prototype: Prototype,

@@ -87,6 +87,7 @@ from sandbox.models.registry import (
     VersionPublic,
     VersionUpdate,
 )
+from sandbox.models.scores import ScoreAggregate, ScoreTimeBin, TrialOutcomeCount
 from sandbox.models.telemetry import (
     TelemetrySession,
     TelemetrySessionCreate,
@@ -152,6 +153,8 @@ __all__ = [
     "Role",
     "SEMVER",
     "SandboxStatus",
+    "ScoreAggregate",
+    "ScoreTimeBin",
     "SensorSession",
     "SensorSessionCreate",
     "SensorSessionPublic",
@@ -165,6 +168,7 @@ __all__ = [
     "TrialBase",
     "TrialCreate",
     "TrialKind",
+    "TrialOutcomeCount",
     "TrialPublic",
     "TrialSite",
     "User",

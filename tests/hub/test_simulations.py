@@ -123,8 +123,10 @@ def test_cli_simulate_records_a_trial_and_compares_baselines(owned, session, mon
     result = CliRunner().invoke(cli, ["simulate", "--version", str(version["id"]),
                                       "--scenario", "recon_probe", "--runs", "20"])
     assert result.exit_code == 0, result.output
-    assert "baseline patriot_pac3" in result.output
-    [trial] = session.exec(select(Trial)).all()
+    text = " ".join(result.output.split())
+    assert f"Hornet 1.0.0 (version {version['id']}) in scenario recon_probe, 20 runs" in text
+    assert "baseline Patriot-class SAM (patriot_pac3)" in text
+    [trial] = session.exec(select(Trial).where(Trial.version_id == version["id"])).all()
     assert trial.scenario == "recon_probe"
     assert "20 runs" in trial.notes
 

@@ -1,0 +1,199 @@
+"""Score aggregates: kept as engagements are written, read by every score, rebuilt on demand.
+
+`add` runs in the transaction that writes the engagements, once per batch: one upsert per
+table whose values add to the stored ones (INSERT … ON CONFLICT DO UPDATE SET n = n + new n),
+which PostgreSQL and SQLite both apply atomically per row, so concurrent writers never lose
+an increment. Rows go in key order, so two writers lock them in the same order and cannot
+deadlock. `rebuild` recomputes everything from the engagements with GROUP BY.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, case, delete, func, literal, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from sandbox.models import Engagement, ScoreAggregate, ScoreTimeBin, Trial, TrialOutcomeCount
+from sandbox.scoring import (
+    COUNTED,
+    OUTCOME_COUNTS,
+    TIME_BIN_EDGES_S,
+    Condition,
+    Tally,
+    tally_by_threat_kind,
+)
+
+KEY = ("version_id", "trial_kind", "scenario", "threat_kind")
+BIN_KEY = (*KEY, "bin")
+OUTCOME_KEY = ("trial_id", "outcome")
+
+
+def add(session: Session, *, trial: Trial, engagements: pd.DataFrame) -> None:
+    """Add a batch of the trial's engagements to its aggregates (the caller commits)."""
+    tallies = sorted(tally_by_threat_kind(engagements).items())
+    where = {"version_id": trial.version_id, "trial_kind": str(trial.kind),
+             "scenario": trial.scenario}
+    _upsert(session, ScoreAggregate, KEY, [
+        {**where, "threat_kind": kind, **{name: getattr(item, name) for name in COUNTED}}
+        for kind, item in tallies])
+    _upsert(session, ScoreTimeBin, BIN_KEY, [
+        {**where, "threat_kind": kind, "bin": index, "intercepts": count}
+        for kind, item in tallies for index, count in item.time_bins])
+    per_outcome = {outcome: sum(getattr(item, column) for _, item in tallies)
+                   for outcome, column in OUTCOME_COUNTS.items()}
+    _upsert(session, TrialOutcomeCount, OUTCOME_KEY, [
+        {"trial_id": trial.id, "outcome": outcome, "engagements": n}
+        for outcome, n in sorted(per_outcome.items()) if n])
+
+
+def _upsert(session: Session, model: Any, key: Sequence[str],
+            rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(rows)
+    added = {name: table.c[name] + statement.excluded[name] for name in rows[0]
+             if name not in key}
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=added))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """Which conditions to read; None reads all."""
+
+    version_ids: Any = None  # a sequence of ids or a SELECT of them
+    scenario: str | None = None
+    threat_kind: str | None = None
+    trial_kind: str | None = None
+
+    def conditions(self, model: Any) -> list[ColumnElement[bool]]:
+        found = [] if self.version_ids is None else [col(model.version_id).in_(self.version_ids)]
+        for name in ("scenario", "threat_kind", "trial_kind"):
+            if getattr(self, name) is not None:
+                found.append(getattr(model, name) == getattr(self, name))
+        return found
+
+
+Tallies = dict[tuple[int, Condition], Tally]
+
+
+def read(session: Session, scope: Scope = Scope()) -> Tallies:
+    """The tallies of every condition in scope, keyed by (version id, condition)."""
+    bins: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    for *key, index, count in session.execute(
+            select(*(getattr(ScoreTimeBin, name) for name in BIN_KEY), ScoreTimeBin.intercepts)
+            .where(*scope.conditions(ScoreTimeBin))):
+        bins.setdefault(tuple(key), []).append((index, count))
+    found: Tallies = {}
+    for row in session.execute(select(*(getattr(ScoreAggregate, name) for name in KEY),
+                                      *(getattr(ScoreAggregate, name) for name in COUNTED))
+                               .where(*scope.conditions(ScoreAggregate))):
+        key = tuple(row[:len(KEY)])
+        found[(key[0], Condition(str(key[1]), key[2], key[3]))] = Tally(
+            **dict(zip(COUNTED, row[len(KEY):], strict=True)),
+            time_bins=tuple(sorted(bins.get(key, ()))))
+    return found
+
+
+def trial_outcomes(session: Session, trial_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Engagements by outcome of each trial."""
+    found: dict[int, dict[str, int]] = {}
+    for trial_id, outcome, n in session.execute(
+            select(TrialOutcomeCount.trial_id, TrialOutcomeCount.outcome,
+                   TrialOutcomeCount.engagements)
+            .where(col(TrialOutcomeCount.trial_id).in_(list(trial_ids)))):
+        found.setdefault(trial_id, {})[str(outcome)] = n
+    return found
+
+
+# --- rebuilding ----------------------------------------------------------------------------
+
+Rows = dict[str, set[tuple[Any, ...]]]  # table -> rows
+
+
+def time_bin_sql(seconds: Any, low: int = 0, high: int = len(TIME_BIN_EDGES_S)) -> Any:
+    """The bin of `seconds` in SQL, as `scoring.time_bin` finds it: a binary search over the
+    same edges (bound as exact doubles), eight comparisons deep."""
+    if high - low == 1:
+        return literal(low)
+    middle = (low + high) // 2
+    return case((seconds < TIME_BIN_EDGES_S[middle], time_bin_sql(seconds, low, middle)),
+                else_=time_bin_sql(seconds, middle, high))
+
+
+def recount(engagement: Any, trial: Any) -> dict[str, Any]:
+    """Per aggregate table, the SELECT recomputing its rows (in `TABLES` column order) from
+    the engagements, grouped in the database. Takes the two tables (a migration passes its
+    own lightweight ones)."""
+    e, t = engagement.c, trial.c
+    condition = (t.version_id, t.kind, t.scenario, e.threat_kind)
+    joined = select().select_from(engagement.join(trial, t.id == e.trial_id))
+    counts = [func.count(), *(func.sum(case((e.outcome == outcome, 1), else_=0))
+                              for outcome in OUTCOME_COUNTS),
+              func.sum(e.interceptors_used), func.sum(func.coalesce(e.operating_cost_cents, 0)),
+              func.sum(e.threat_cost_cents)]
+    # binned in a subquery: a GROUP BY on the CASE itself would bind its edges twice, and
+    # PostgreSQL would not see the two as the same expression
+    binned = joined.add_columns(*condition, time_bin_sql(e.time_to_intercept_s).label("bin")) \
+        .where(e.outcome == "intercept", e.time_to_intercept_s.is_not(None)).subquery()
+    return {"score_aggregate": joined.add_columns(*condition, *counts).group_by(*condition),
+            "score_time_bin": select(*binned.c, func.count()).group_by(*binned.c),
+            "trial_outcome_count": select(e.trial_id, e.outcome, func.count())
+            .group_by(e.trial_id, e.outcome)}
+
+
+def rebuilt(session: Session) -> Rows:
+    """Every aggregate row recomputed from the engagements."""
+    queries = recount(Engagement.__table__, Trial.__table__)  # type: ignore[attr-defined]
+    return {name: _rows(session, query) for name, query in queries.items()}
+
+
+TABLES = {"score_aggregate": (ScoreAggregate, (*KEY, *COUNTED)),
+          "score_time_bin": (ScoreTimeBin, (*BIN_KEY, "intercepts")),
+          "trial_outcome_count": (TrialOutcomeCount, (*OUTCOME_KEY, "engagements"))}
+
+
+def maintained(session: Session) -> Rows:
+    """Every aggregate row as kept."""
+    return {name: _rows(session, select(*(getattr(model, c) for c in columns)))
+            for name, (model, columns) in TABLES.items()}
+
+
+def _rows(session: Session, query: Any) -> set[tuple[Any, ...]]:
+    # PostgreSQL sums come back as Decimal and enums as str: compare plain ints and strings
+    return {tuple(int(v) if not isinstance(v, str) else str(v) for v in row)
+            for row in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    conditions: int
+    changed_rows: int  # rows that differed from the kept ones (missing, extra or unequal)
+
+
+def rebuild(session: Session) -> Rebuild:
+    """Replace every aggregate row by its recomputation, in one transaction (the caller
+    commits); no engagement can be written meanwhile."""
+    _hold_writers(session)
+    fresh, kept = rebuilt(session), maintained(session)
+    changed = sum(len(fresh[name] ^ kept[name]) for name in fresh)
+    for name, (model, columns) in TABLES.items():
+        session.execute(delete(model))
+        rows = [dict(zip(columns, row, strict=True)) for row in sorted(fresh[name])]
+        for start in range(0, len(rows), 1000):
+            session.execute(model.__table__.insert(), rows[start:start + 1000])
+    return Rebuild(conditions=len(fresh["score_aggregate"]), changed_rows=changed)
+
+
+def _hold_writers(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # writers wait until this transaction ends; readers go on
+        session.execute(text("LOCK TABLE engagement IN SHARE MODE"))
+    else:  # the write lock first, so that what is read next is the latest
+        session.execute(delete(TrialOutcomeCount).where(literal(False)))
