@@ -18,6 +18,7 @@ from hub.pages import admin as admin_pages
 from hub.pages import routes as pages
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
+from hub.ws.registry import LocalSockets
 from telemetry.receivers import Endpoint, parse_endpoint
 
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.feed = Feed()
     app.state.live = Feed()  # the same mechanism, keyed by trial instead of company
     app.state.simulations = {}
+    app.state.sockets = LocalSockets()  # open websockets, closed on logout and shutdown
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes,
                        # engagement routes cap their own bodies (hub.api.trials)
@@ -67,5 +69,6 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
             yield
         finally:
             await stop_sapient()
+            app.state.sockets.close_all("the hub is shutting down")
             await router.stop()
     return lifespan

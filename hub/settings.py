@@ -1,10 +1,11 @@
 """One Settings object, read once at start-up from SOLDIERSLAB_* variables and passed down."""
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,15 @@ class Settings(BaseSettings):
                                description='SAPIENT listeners, e.g. ["tcpin:0.0.0.0:5020"]')
     geoid_grid: Path | None = Field(default=None, description="EGM96 .gtx grid; empty: "
                                     "PROJ's data directories")
+    audit_key: str = Field(default="", description="HMAC key of the audit chain, kept out of "
+                           "the database; empty in development: generated once, kept in "
+                           "data_dir; required in production")
+    audit_checkpoints: Path | None = Field(default=None, description="append-only file of "
+                                           "signed checkpoints; empty: in data_dir")
+    audit_checkpoint_s: float = Field(default=10.0, gt=0, le=3600)
+    trusted_proxies: str = Field(default="", description="comma-separated addresses or "
+                                 "networks of reverse proxies whose X-Forwarded-For is "
+                                 "believed; empty: nobody's")
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -41,13 +51,30 @@ class Settings(BaseSettings):
 
     def secret(self) -> str:
         """The signing secret; in development a random one is made on first run and kept."""
-        if self.secret_key:
-            if len(self.secret_key) < 32:
-                raise ValueError("SOLDIERSLAB_SECRET_KEY must be at least 32 characters")
-            return self.secret_key
+        return self._kept_secret(self.secret_key, "SECRET_KEY", "secret_key")
+
+    def audit_secret(self) -> bytes:
+        """The audit chain's key, kept out of the database (like secret())."""
+        return self._kept_secret(self.audit_key, "AUDIT_KEY", "audit_key").encode()
+
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoints or self.data_dir / "audit_checkpoints.jsonl"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for part in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the bad entry
+        return value
+
+    def _kept_secret(self, value: str, name: str, file_name: str) -> str:
+        if value:
+            if len(value) < 32:
+                raise ValueError(f"SOLDIERSLAB_{name} must be at least 32 characters")
+            return value
         if self.mode == "production":
-            raise ValueError("SOLDIERSLAB_SECRET_KEY must be set in production mode")
-        path = self.data_dir / "secret_key"
+            raise ValueError(f"SOLDIERSLAB_{name} must be set in production mode")
+        path = self.data_dir / file_name
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)

@@ -1,15 +1,17 @@
-"""Organisations, users and passwords."""
+"""Organisations, users, passwords and the log-in back-off."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from sandbox.errors import Conflict, Invalid, NotFound
 from sandbox.models import (
+    LoginFailure,
     Organisation,
     OrganisationCreate,
     OrgKind,
@@ -17,12 +19,14 @@ from sandbox.models import (
     Role,
     User,
     UserCreate,
+    UserUpdate,
 )
 from sandbox.timeutil import utcnow
 
 _hasher = PasswordHasher()
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+FREE_FAILURES = 3  # typos cost nothing; from the fourth failure in a row the wait doubles
+MAX_BACKOFF = timedelta(minutes=15)
+FORGET_FAILURES = timedelta(days=1)
 
 # A soldier belongs to a unit, an engineer to a company; reviewers sit in the task force.
 ROLE_ORG_KIND = {Role.soldier: OrgKind.unit, Role.engineer: OrgKind.company,
@@ -89,29 +93,70 @@ def list_users(*, session: Session, limit: int, offset: int) -> Sequence[User]:
     return session.exec(select(User).order_by(col(User.id)).offset(offset).limit(limit)).all()
 
 
-def authenticate(*, session: Session, name: str, password: str) -> User | None:
-    """The active, unlocked user with these credentials, or None.
-
-    MAX_FAILED_LOGINS failures in a row lock the account for LOCKOUT; a locked account is
-    refused even with the right password, exactly as a wrong one is (no oracle).
-    """
-    user = session.exec(select(User).where(User.name == name)).first()
-    now = utcnow()
-    if user is None or (user.locked_until is not None and user.locked_until > now):
-        verify_password(_DUMMY_HASH, password)  # same work either way: no user enumeration
-        return None
-    if not user.is_active or not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins, user.locked_until = 0, now + LOCKOUT
-        session.add(user)
-        session.commit()
-        return None
-    if user.failed_logins:
-        user.failed_logins = 0
-        session.add(user)
-        session.commit()
+def update_user(*, session: Session, user_id: int, update: UserUpdate, by: User) -> User:
+    """Enable or disable an account; nobody disables their own (the last admin could)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    if user.id == by.id and not update.is_active:
+        raise Conflict("you cannot disable your own account; ask another admin")
+    user.is_active = update.is_active
+    session.add(user)
+    session.commit()
+    session.refresh(user)
     return user
+
+
+@dataclass(frozen=True)
+class LogIn:
+    user: User | None  # None: wrong name or password (or inactive), alike
+    retry_after_s: int = 0  # > 0: this name from this address must wait; nothing was checked
+
+
+def backoff(failures: int) -> timedelta:
+    """The wait after `failures` failed log-ins in a row for one name from one address."""
+    if failures <= FREE_FAILURES:
+        return timedelta(0)
+    return min(MAX_BACKOFF, timedelta(seconds=2 ** min(failures - FREE_FAILURES - 1, 20)))
+
+
+def authenticate(*, session: Session, name: str, password: str, source: str) -> LogIn:
+    """Check credentials, backing off per (account name, source address).
+
+    Failures from one address make only that address wait for that name, so an attacker
+    cannot lock anyone out: the right password from an address that has not failed always
+    works. Names that do not exist back off the same way and cost the same hashing work, so
+    nothing tells which names exist.
+    """
+    key = (name[:64], source[:64])
+    failed = session.exec(select(LoginFailure).where(LoginFailure.name == key[0],
+                                                     LoginFailure.source == key[1])).first()
+    now = utcnow()
+    if failed is not None and failed.blocked_until > now:
+        return LogIn(None, retry_after_s=int((failed.blocked_until - now).total_seconds()) + 1)
+    user = session.exec(select(User).where(User.name == name)).first()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        _record_failure(session, failed or LoginFailure(name=key[0], source=key[1]), now)
+        return LogIn(None)
+    if failed is not None:
+        session.delete(failed)
+        session.commit()
+    return LogIn(user)
+
+
+def _record_failure(session: Session, failed: LoginFailure, now: datetime) -> None:
+    if failed.id is None:  # a new pair: the occasion to forget pairs quiet for a day
+        session.exec(delete(LoginFailure).where(  # type: ignore[call-overload]
+            col(LoginFailure.last_failed_at) < now - FORGET_FAILURES))
+    failed.failures += 1
+    failed.last_failed_at, failed.blocked_until = now, now + backoff(failed.failures)
+    session.add(failed)
+    try:
+        session.commit()
+    except IntegrityError:  # the same pair failed at the same moment elsewhere: counted there
+        session.rollback()
 
 
 def revoke_token(*, session: Session, jti: str, expires_at: datetime) -> None:

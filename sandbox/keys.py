@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import Session, col, select
 
 from sandbox import access
@@ -56,16 +57,27 @@ def create_key(*, session: Session, key_in: ApiKeyCreate, by: User) -> tuple[Api
     return row, key
 
 
+def managed_by(user: User) -> ColumnElement[bool]:
+    """SQL condition selecting the keys `user` may list and revoke: reviewers (who oversee
+    trials) and admins all of them; a soldier those of their unit and its trials."""
+    if user.role in access.EVERYTHING:
+        return true()
+    if user.role != Role.soldier or user.organisation_id is None:
+        return false()
+    unit_trials = select(Trial.id).where(Trial.unit_id == user.organisation_id)
+    return or_(and_(col(ApiKey.scope) == KeyScope.unit,
+                    col(ApiKey.scope_id) == user.organisation_id),
+               and_(col(ApiKey.scope) == KeyScope.trial, col(ApiKey.scope_id).in_(unit_trials)))
+
+
 def list_keys(*, session: Session, by: User) -> Sequence[ApiKey]:
-    query = select(ApiKey).order_by(col(ApiKey.id))
-    if by.role != Role.admin:
-        query = query.where(ApiKey.created_by_id == by.id)
-    return session.exec(query).all()
+    return session.exec(select(ApiKey).where(managed_by(by)).order_by(col(ApiKey.id))).all()
 
 
 def revoke_key(*, session: Session, key_id: int, by: User) -> ApiKey:
-    row = session.get(ApiKey, key_id)
-    if row is None or (by.role != Role.admin and row.created_by_id != by.id):
+    """Revoke a key `by` may manage (see managed_by); others are not found."""
+    row = session.exec(select(ApiKey).where(ApiKey.id == key_id, managed_by(by))).first()
+    if row is None:
         raise NotFound(f"api key {key_id} not found")
     if row.revoked_at is None:
         row.revoked_at = utcnow()

@@ -1,10 +1,11 @@
 """User accounts: admins only."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from hub.deps import AdminUser, PageDep, SessionDep
+from hub.ws.registry import user_subject
 from sandbox import accounts
-from sandbox.models import User, UserCreate, UserPublic
+from sandbox.models import Id, User, UserCreate, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -20,3 +21,13 @@ def create(user_in: UserCreate, session: SessionDep,
 def list_all(session: SessionDep, page: PageDep,
              _user: AdminUser) -> list[User]:
     return list(accounts.list_users(session=session, limit=page.limit, offset=page.offset))
+
+
+@router.patch("/{user_id}", response_model=UserPublic,
+              summary="Enable or disable a user; disabling closes their websockets (admin)")
+def update(user_id: Id, update: UserUpdate, request: Request, session: SessionDep,
+           admin: AdminUser) -> User:
+    user = accounts.update_user(session=session, user_id=user_id, update=update, by=admin)
+    if not user.is_active:
+        request.app.state.sockets.close(user_subject(user_id), "account disabled")
+    return user

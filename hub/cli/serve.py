@@ -34,6 +34,8 @@ from simulators.bridges.dis_listener import DISBridge, TrackPoint
 from simulators.bridges.dis_listener import serve as serve_dis
 from simulators.threats import THREATS
 
+GRACEFUL_SHUTDOWN_S = 3
+
 JUNK_LINE_S = 5.0  # at most one line about malformed datagrams this often
 
 
@@ -208,7 +210,8 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     hub = create_app(settings, engine=engine)
     for line in listening_lines(settings.mavlink):
         console.print(line, soft_wrap=True)
-    uvicorn.run(hub, host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(hub, host=host or settings.host, port=port or settings.port, log_level="info",
+                **server_options(settings))
 
 
 @app.command()
@@ -228,7 +231,16 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
         url = f"http://{settings.host}:{port or settings.port}"
         console.print(f"serving on {url} (OpenAPI docs at {url}/docs); Ctrl-C stops")
         uvicorn.run(create_app(settings, engine=engine), host=settings.host,
-                    port=port or settings.port, log_level="warning")
+                    port=port or settings.port, log_level="warning", **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Forwarding headers believed only from the configured proxies (uvicorn's default trusts
+    127.0.0.1, so anything on the host could forge a source address); a graceful shutdown that
+    ends within seconds whatever clients do."""
+    return {"proxy_headers": bool(settings.trusted_proxies),
+            "forwarded_allow_ips": settings.trusted_proxies,
+            "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S}
 
 
 def _print_leaderboard(session: Session) -> None:

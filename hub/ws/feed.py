@@ -2,9 +2,10 @@
 
 import asyncio
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
-from hub.ws.common import access, refuse, websocket_user
+from hub.ws.common import access, forward, refuse, websocket_user
+from hub.ws.registry import token_subject, user_subject
 from sandbox.models import Role
 
 router = APIRouter()
@@ -13,7 +14,8 @@ router = APIRouter()
 @router.websocket("/ws/feed")
 @access("engineer: notices about their own company's prototypes only")
 async def feed(websocket: WebSocket) -> None:
-    user = await asyncio.to_thread(websocket_user, websocket)
+    found = await asyncio.to_thread(websocket_user, websocket)
+    user, claims = found if found else (None, {})
     if user is None or user.role != Role.engineer or user.organisation_id is None:
         await refuse(websocket)
         return
@@ -21,9 +23,8 @@ async def feed(websocket: WebSocket) -> None:
     hub_feed = websocket.app.state.feed
     queue = hub_feed.subscribe(user.organisation_id)
     try:
-        while True:
-            await websocket.send_json(await queue.get())
-    except WebSocketDisconnect:
-        pass
+        with websocket.app.state.sockets.opened(user_subject(user.id or 0),
+                                                token_subject(claims["jti"])) as stop:
+            await forward(websocket, stop, queue.get)
     finally:
         hub_feed.unsubscribe(user.organisation_id, queue)

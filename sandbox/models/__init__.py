@@ -11,6 +11,7 @@ from sandbox.models.access import (
     AuditHead,
     KeyAccess,
     KeyScope,
+    LoginFailure,
     RevokedToken,
 )
 from sandbox.models.common import (
@@ -81,6 +82,7 @@ from sandbox.models.registry import (
     UserBase,
     UserCreate,
     UserPublic,
+    UserUpdate,
     Version,
     VersionCreate,
     VersionFields,
@@ -129,6 +131,7 @@ __all__ = [
     "Input",
     "KeyAccess",
     "KeyScope",
+    "LoginFailure",
     "LoginName",
     "MAX_EUR",
     "MAX_ID",
@@ -175,6 +178,7 @@ __all__ = [
     "UserBase",
     "UserCreate",
     "UserPublic",
+    "UserUpdate",
     "Version",
     "VersionCreate",
     "VersionFields",

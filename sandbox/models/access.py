@@ -3,10 +3,11 @@
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from sandbox.models.common import Id, Input, enum_column, utc_column
-from sandbox.timeutil import UTCDateTime
+from sandbox.timeutil import UTCDateTime, utcnow
 
 # --- audit ---------------------------------------------------------------------------------
 
@@ -35,6 +36,8 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+    legacy_seq: int = Field(default=0, description="the last entry written before the chain "
+                                                   "was keyed (plain SHA-256)")
 
 
 class AuditEntryPublic(SQLModel):
@@ -48,6 +51,22 @@ class AuditEntryPublic(SQLModel):
     source: str
     outcome: str
     hash: str
+
+
+# --- log-in back-off -----------------------------------------------------------------------
+
+class LoginFailure(SQLModel, table=True):
+    """Failed log-ins for one account name from one source address, in a row: the back-off
+    applies to that pair only, so nobody can lock a soldier out from elsewhere."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (sa.UniqueConstraint("name", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    source: str = Field(max_length=64)
+    failures: int = 0
+    blocked_until: datetime = utc_column()
+    last_failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 # --- tokens and API keys -------------------------------------------------------------------

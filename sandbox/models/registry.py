@@ -111,8 +111,6 @@ class User(UserBase, table=True):
     name: str = Field(max_length=64, unique=True)
     password_hash: str = Field(max_length=256)
     is_active: bool = True
-    failed_logins: int = 0
-    locked_until: datetime | None = utc_column(nullable=True)
     created_at: datetime = utc_column()
 
 
@@ -121,8 +119,14 @@ class UserCreate(UserBase, Input):
     password: str = Field(min_length=10, max_length=256)
 
 
+class UserUpdate(Input):
+    is_active: bool = Field(description="false disables the account: its tokens stop working "
+                                        "and its websockets close")
+
+
 class UserPublic(UserBase):
     id: int
+    is_active: bool
     created_at: datetime
 
 

@@ -73,7 +73,7 @@ def world(client, make_user) -> dict[str, int]:
         "name": "k", "scope": "trial", "scope_id": trial["id"], "access": "read"}).json()
     return {"prototype_id": prototype["id"], "version_id": version["id"],
             "trial_id": trial["id"], "key_id": key["id"], "job_id": "0" * 32,
-            "session_id": 1, "name": "HEARTBEAT", "finding_id": 1}
+            "session_id": 1, "name": "HEARTBEAT", "finding_id": 1, "user_id": 1}
 
 
 def test_roles_outside_a_route_rule_are_refused(app, client, make_user, world) -> None:

@@ -1,12 +1,18 @@
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
 import pytest
+from fastapi.testclient import TestClient
 from jwt.warnings import InsecureKeyLengthWarning
+from sqlmodel import select
 
+from hub.app import create_app
 from hub.auth import ALGORITHM
-from sandbox.models import Role
+from sandbox.accounts import FREE_FAILURES, backoff
+from sandbox.models import AuditEntry, LoginFailure, Role
 from tests.conftest import PASSWORD, SECRET, auth
+from tests.hub.served import served
 
 
 def test_log_in_answers_a_short_lived_bearer_token(client, make_user, settings) -> None:
@@ -105,24 +111,58 @@ def _log_in(client, name: str, password: str):
     return client.post("/api/v1/auth/token", data={"username": name, "password": password})
 
 
-def test_account_locks_after_five_failures_in_a_row(client, make_user, session) -> None:
-    user = make_user(Role.soldier)
-    for _ in range(5):
-        assert _log_in(client, user.name, "wrong password").status_code == 401
-    locked = _log_in(client, user.name, PASSWORD)
-    assert locked.status_code == 401
-    assert locked.json() == {"detail": "wrong user name or password"}  # no lock-out oracle
-    session.refresh(user)
-    assert user.locked_until is not None
+def _from(app, address: str) -> TestClient:
+    return TestClient(app, client=(address, 50000))
 
 
-def test_success_resets_the_failure_count(client, make_user, session) -> None:
+def _fail_until_refused(client: TestClient, name: str) -> int:
+    """Wrong passwords until the hub makes this address wait; how many failures it took.
+    (The first waits are short; a slow machine may outlast one, so keep failing.)"""
+    failures = 0
+    while (answer := _log_in(client, name, "wrong password")).status_code == 401:
+        failures += 1
+        assert failures <= FREE_FAILURES + 8
+    assert answer.status_code == 429 and int(answer.headers["retry-after"]) >= 1
+    assert "for this account from your address" in answer.json()["detail"]
+    return failures
+
+
+def test_failures_back_off_only_that_name_from_that_address(app, make_user, session) -> None:
     user = make_user(Role.soldier)
-    for _ in range(4):
+    attacker = _from(app, "203.0.113.9")
+    failures = _fail_until_refused(attacker, user.name)
+    assert failures > FREE_FAILURES  # the first few cost nothing
+    [row] = session.exec(select(LoginFailure)).all()
+    assert (row.name, row.source, row.failures) == (user.name, "203.0.113.9", failures)
+    assert row.blocked_until > row.last_failed_at
+    assert _log_in(_from(app, "198.51.100.7"), user.name, PASSWORD).status_code == 200
+
+
+def test_a_correct_password_from_an_address_that_never_failed_is_never_locked_out(
+        app, make_user, session) -> None:
+    user = make_user(Role.soldier)
+    for index in range(3):  # several addresses, each failing until it must wait
+        _fail_until_refused(_from(app, f"203.0.113.{index}"), user.name)
+    assert len(session.exec(select(LoginFailure)).all()) == 3
+    assert _log_in(_from(app, "198.51.100.7"), user.name, PASSWORD).status_code == 200
+
+
+def test_the_wait_doubles_and_stops_at_fifteen_minutes() -> None:
+    assert [backoff(n).total_seconds() for n in range(1, 8)] == [0, 0, 0, 1, 2, 4, 8]
+    assert backoff(40) == timedelta(minutes=15)
+
+
+def test_unknown_names_back_off_alike(client) -> None:
+    assert _fail_until_refused(client, "nobody-at-all") > FREE_FAILURES
+
+
+def test_success_forgets_that_addresses_failures(client, make_user, session) -> None:
+    user = make_user(Role.soldier)
+    for _ in range(FREE_FAILURES):
         _log_in(client, user.name, "wrong password")
     assert _log_in(client, user.name, PASSWORD).status_code == 200
-    session.refresh(user)
-    assert (user.failed_logins, user.locked_until) == (0, None)
+    session.expire_all()
+    assert session.exec(select(LoginFailure)).all() == []
 
 
 def test_one_address_is_throttled_after_many_failures(client, app) -> None:
@@ -142,3 +182,28 @@ def test_logout_revokes_the_token(client, make_user) -> None:
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
     assert client.get("/api/v1/auth/me", headers=auth(user)).status_code == 200  # others live
+
+
+def _refused_sources(session) -> list[str]:
+    session.expire_all()
+    return [e.source for e in session.exec(select(AuditEntry)).all() if e.action == "refused"]
+
+
+@pytest.mark.parametrize("trusted, seen", [("", "127.0.0.1"), ("127.0.0.1", "192.0.2.44")])
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(
+        settings, engine, session, trusted, seen) -> None:
+    settings = settings.model_copy(update={"trusted_proxies": trusted})
+    with served(create_app(settings, engine=engine), settings) as (url, _server):
+        forged = {"X-Forwarded-For": "192.0.2.44"}
+        assert httpx.get(f"{url}/api/v1/prototypes", headers=forged).status_code == 401
+        for _ in range(FREE_FAILURES + 1):
+            httpx.post(f"{url}/api/v1/auth/token", headers=forged,
+                       data={"username": "someone", "password": "wrong password"})
+    assert set(_refused_sources(session)) == {seen}
+    [row] = session.exec(select(LoginFailure)).all()
+    assert (row.source, row.failures) == (seen, FREE_FAILURES + 1)
+
+
+def test_trusted_proxies_must_be_addresses(settings) -> None:
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6"):
+        settings.model_validate({**settings.model_dump(), "trusted_proxies": "*"})

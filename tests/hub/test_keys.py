@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from sandbox import keys
 from sandbox.errors import NotFound
-from sandbox.models import ApiKey, KeyAccess, Role, Trial
+from sandbox.models import ApiKey, KeyAccess, Organisation, Role, Trial
 from sandbox.timeutil import utcnow
 from tests.conftest import auth
 from tests.factories import new_prototype, new_trial, new_version
@@ -83,11 +83,31 @@ def test_soldier_cannot_issue_keys_for_another_unit(client, trial, make_user) ->
                   scope_id=made["id"]).status_code == 403
 
 
-def test_only_the_issuer_or_an_admin_revokes(client, trial, make_user) -> None:
+def _revoke(client, user, key_id: int):
+    return client.delete(f"/api/v1/api-keys/{key_id}", headers=auth(user))
+
+
+def test_reviewers_and_admins_revoke_any_key(client, trial, make_user) -> None:
+    soldier, made = trial
+    first = _issue(client, soldier, scope="trial", scope_id=made["id"]).json()
+    second = _issue(client, soldier, scope="unit", scope_id=soldier.organisation_id).json()
+    reviewer, admin = make_user(Role.reviewer), make_user(Role.admin)
+    assert [k["id"] for k in client.get("/api/v1/api-keys", headers=auth(reviewer)).json()] == [
+        first["id"], second["id"]]
+    revoked = _revoke(client, reviewer, first["id"])
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert _revoke(client, admin, second["id"]).json()["revoked_at"] is not None
+
+
+def test_soldiers_manage_their_own_units_keys_only(client, session, trial, make_user) -> None:
     soldier, made = trial
     body = _issue(client, soldier, scope="trial", scope_id=made["id"]).json()
-    other = make_user(Role.soldier, org=None)
-    assert client.delete(f"/api/v1/api-keys/{body['id']}",
-                         headers=auth(other)).status_code == 404
-    assert client.delete(f"/api/v1/api-keys/{body['id']}",
-                         headers=auth(make_user(Role.admin))).status_code == 200
+    comrade = make_user(Role.soldier, org=session.get(Organisation, soldier.organisation_id))
+    outsider = make_user(Role.soldier)
+    assert client.get("/api/v1/api-keys", headers=auth(outsider)).json() == []
+    assert _revoke(client, outsider, body["id"]).status_code == 404
+    assert _revoke(client, make_user(Role.engineer), body["id"]).status_code == 403
+    assert [k["id"] for k in client.get("/api/v1/api-keys", headers=auth(comrade)).json()] == [
+        body["id"]]
+    assert _revoke(client, comrade, body["id"]).json()["revoked_at"] is not None
+
