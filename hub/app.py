@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from hub import api, errors, ws
 from hub.db import make_engine
 from hub.flows.feed import Feed
+from hub.flows.ingest import sweep as sweep_file_ingests
 from hub.limits import BodyLimit
 from hub.listeners.mavlink import Router
 from hub.listeners.sapient import start_sapient
@@ -59,6 +60,8 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
     """Start the MAVLink listeners with the app, and flush what they hold when it stops."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # what file ingests killed with the previous process left: staging, pending rows
+        sweep_file_ingests(engine=app.state.engine, data_dir=app.state.settings.data_dir)
         router = Router(engine=app.state.engine, data_dir=app.state.settings.data_dir)
         app.state.mavlink_router = router
         stop_sapient = await start_sapient(app.state.engine, specs=app.state.settings.sapient,

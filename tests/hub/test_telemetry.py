@@ -359,21 +359,29 @@ def test_an_upload_killed_midway_leaves_no_session(tmp_path, moment, written) ->
     hub = Hub(tmp_path, database)
     hub.start()
     body = BIG_TLOG if "decoded" in moment else BIG_TLOG[:len(BIG_TLOG) // 2]
-    with socket.create_connection(("127.0.0.1", hub.port)) as upload:
-        upload.sendall(f"POST /api/v1/trials/{trial_id}/telemetry HTTP/1.1\r\n"
-                       f"Host: hub\r\nAuthorization: Bearer {token}\r\n"
-                       f"Content-Length: {len(BIG_TLOG)}\r\n\r\n".encode() + body)
-        _when_staging_has_written(tmp_path / "data", written)
+    try:
+        with socket.create_connection(("127.0.0.1", hub.port)) as upload:
+            upload.sendall(f"POST /api/v1/trials/{trial_id}/telemetry HTTP/1.1\r\n"
+                           f"Host: hub\r\nAuthorization: Bearer {token}\r\n"
+                           f"Content-Length: {len(BIG_TLOG)}\r\n\r\n".encode() + body)
+            _when_staging_has_written(tmp_path / "data", written)
+    finally:
         hub.kill()
     assert _rows(database) == []  # no session outlived the upload
-    hub.start()  # the next upload sweeps what the dead one left
-    answer = httpx.post(f"http://127.0.0.1:{hub.port}/api/v1/trials/{trial_id}/telemetry",
-                        content=tlog(50), headers={"Authorization": f"Bearer {token}"})
-    hub.kill()
+    staging = tmp_path / "data" / "telemetry" / "staging"
+    assert len(list(staging.glob("*.lock"))) == 1  # the dead upload's, its lock now free
+    hub.start()  # a starting hub sweeps what the dead one left
+    try:
+        assert list(staging.iterdir()) == []
+        answer = httpx.post(f"http://127.0.0.1:{hub.port}/api/v1/trials/{trial_id}/telemetry",
+                            content=tlog(50), headers={"Authorization": f"Bearer {token}"},
+                            timeout=120)
+    finally:
+        hub.kill()
     assert answer.status_code == 201, answer.text
     [row] = _rows(database)
     assert (row.id, row.messages, row.pending_until) == (answer.json()["id"], 100, None)
-    assert list((tmp_path / "data" / "telemetry" / "staging").iterdir()) == []
+    assert list(staging.iterdir()) == []
 
 
 def test_a_cli_ingest_killed_midway_leaves_no_session(tmp_path) -> None:
