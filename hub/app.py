@@ -1,5 +1,6 @@
 """The composition root: build the FastAPI app from one Settings object."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.resources import files
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 
 from hub import api, errors, ws
 from hub.db import make_engine
+from hub.flows import audit as audit_chain
 from hub.flows.feed import Feed
 from hub.flows.ingest import sweep as sweep_file_ingests
 from hub.limits import BodyLimit
@@ -32,6 +34,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database())
     app.state.secret = settings.secret()
+    audit_chain.configure(app.state.engine, settings)
     app.state.login_throttle = LoginThrottle()
     app.state.feed = Feed()
     app.state.live = Feed()  # the same mechanism, keyed by trial instead of company
@@ -68,10 +71,14 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
                                            data_dir=app.state.settings.data_dir,
                                            geoid_grid=app.state.settings.geoid_grid)
         await router.start(endpoints)
+        checkpoints = asyncio.create_task(audit_chain.keep_checkpoints(
+            app.state.engine, app.state.settings.audit_checkpoint_s))
         try:
             yield
         finally:
             await stop_sapient()
             app.state.sockets.close_all("the hub is shutting down")
+            checkpoints.cancel()
+            await asyncio.gather(checkpoints, return_exceptions=True)
             await router.stop()
     return lifespan

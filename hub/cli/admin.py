@@ -8,13 +8,14 @@ from hub.cli.common import app, cli_session, console, fail
 from hub.db import make_engine, upgrade
 from hub.settings import Settings
 from sandbox import accounts, audit
+from sandbox.checkpoints import public_key_hex
 from sandbox.errors import DomainError
 from sandbox.models import OrganisationCreate, OrgKind, Role, UserCreate
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The keyed, checkpointed audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
@@ -63,11 +64,20 @@ def users_create(role: Annotated[Role, typer.Option()], name: Annotated[str, typ
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit chain; exit 1 naming the first bad entry."""
+    """Check the audit chain against its key and signed checkpoints; exit 1 naming the first
+    bad entry and what was done."""
     with cli_session() as session:
         check = audit.verify(session)
     if not check.ok:
-        console.print(f"[red]audit chain broken at entry {check.first_bad_seq}:[/red] "
-                      f"{check.reason}")
+        where = (f"broken at entry {check.first_bad_seq}" if check.first_bad_seq is not None
+                 else "not verifiable")
+        console.print(f"[red]audit chain {where}:[/red] {check.reason}")
         raise typer.Exit(code=1)
-    console.print(f"audit chain intact: {check.entries} entries")
+    console.print(f"audit chain intact: {check.entries} entries, {check.checkpoints} signed "
+                  f"checkpoints (newest at entry {check.checkpointed_seq})")
+
+
+@audit_app.command("public-key")
+def audit_public_key() -> None:
+    """The Ed25519 key that checks the checkpoints' signatures (hex), for outside verifiers."""
+    console.print(public_key_hex(Settings().audit_secret()))

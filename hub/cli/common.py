@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hub.db import make_engine, upgrade
+from hub.flows import audit as audit_chain
 from hub.settings import Settings
 from sandbox import audit
 from sandbox.audit import Actor
@@ -24,6 +25,7 @@ console = Console(width=140) if not Console().is_terminal else Console()
 def engine_for(settings: Settings) -> Engine:
     engine = make_engine(settings.database())
     upgrade(engine)
+    audit_chain.configure(engine, settings)
     return engine
 
 
