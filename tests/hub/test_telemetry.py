@@ -437,9 +437,10 @@ def flight(client, setup, monkeypatch):
 def test_messages_of_a_time_range_for_each_role(client, flight, make_user) -> None:
     engineer, soldier, session_id = flight
     path = f"/api/v1/telemetry-sessions/{session_id}/messages/GLOBAL_POSITION_INT"
-    raw = client.get(path + "?since=1&until=2", headers=auth(make_user(Role.reviewer))).json()
-    assert [row["time_boot_ms"] for row in raw] == [i * 1000 for i in range(10, 20)]
-    assert raw[0]["lat"] == int((SITE_LAT + 10e-4) * 1e7)
+    for task_force in (make_user(Role.reviewer), make_user(Role.admin)):
+        raw = client.get(path + "?since=1&until=2", headers=auth(task_force)).json()
+        assert [row["time_boot_ms"] for row in raw] == [i * 1000 for i in range(10, 20)]
+        assert raw[0]["lat"] == int((SITE_LAT + 10e-4) * 1e7)
     for user in (soldier, engineer):
         local = client.get(path + "?since=2.5", headers=auth(user)).json()
         assert [row["t_s"] for row in local] == pytest.approx([2.5, 2.6, 2.7, 2.8, 2.9])
@@ -453,8 +454,11 @@ def test_messages_of_a_time_range_for_each_role(client, flight, make_user) -> No
 def test_a_time_range_of_a_session_as_a_tlog_for_reviewers(client, flight, make_user) -> None:
     _, _, session_id = flight
     reviewer = auth(make_user(Role.reviewer))
+    admin = client.get(f"/api/v1/telemetry-sessions/{session_id}/tlog?since=1&until=1.5",
+                       headers=auth(make_user(Role.admin)))
     answer = client.get(f"/api/v1/telemetry-sessions/{session_id}/tlog?since=1&until=1.5",
                         headers=reviewer)
+    assert admin.content == answer.content
     assert answer.status_code == 200
     assert 'filename="session-' in answer.headers["content-disposition"]
     frames = _decoded_tlog(answer.content)
