@@ -73,7 +73,11 @@ def decode_tlog(path: str | PathLike[str], *, dialect: str = "ardupilotmega",
 
 
 class StreamDecoder:
-    """Decode a byte stream piece by piece; a frame split across pieces is never lost."""
+    """Decode a byte stream piece by piece; a frame split across pieces is never lost.
+
+    A frame comes out once the bytes after it have arrived (they may show that it was cut
+    short and hides the next frame) or the stream has ended (`final`).
+    """
 
     def __init__(self, *, dialect: str = "ardupilotmega", signing_key: bytes | None = None,
                  tlog: bool = False) -> None:

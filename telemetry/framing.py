@@ -76,29 +76,64 @@ def candidate(buf: np.ndarray, pos: int, crc_extra: np.ndarray) -> tuple[int, in
 
 
 @njit(cache=True, nogil=True)
-def _overlapping_frame(buf: np.ndarray, crc_end: int, end: int, gap: int,
-                       crc_extra: np.ndarray, final: bool) -> int:
-    """Start of a valid frame beginning inside an accepted frame's CRC or signature bytes;
-    -1 if none, WAIT if one may begin there but has not fully arrived.
+def _kind(buf: np.ndarray, pos: int, crc_extra: np.ndarray) -> tuple[int, int, int]:
+    """`candidate`, with positions past the end INCOMPLETE."""
+    if pos >= buf.shape[0]:
+        return INCOMPLETE, pos, pos
+    return candidate(buf, pos, crc_extra)
 
-    A link that cuts a frame's tail (a signature, or the CRC's last byte that the next byte
-    then happens to match) hides the next frame inside it; a frame whose own 16-bit CRC holds
-    there is that next frame, not a coincidence. An incomplete one is waited for only while
-    no valid frame follows where the accepted frame says the next one starts.
+
+@njit(cache=True, nogil=True)
+def _is_frame(kind: int) -> bool:
+    return kind == VALID or kind == INCOMPATIBLE
+
+
+@njit(cache=True, nogil=True)
+def _next_start(buf: np.ndarray, pos: int, crc_end: int, end: int, gap: int,
+                crc_extra: np.ndarray, final: bool) -> tuple[int, int, int, int]:
+    """Where the frame after the accepted one at `pos` starts, or WAIT until that is clear;
+    with what is known of the frame there: (start, kind or -1, its end, its CRC end).
+
+    Normally at `end + gap`. But a link that cuts a frame short hides the next one inside it.
+    A frame whose own 16-bit CRC holds inside the accepted frame's CRC or signature bytes (a
+    signature cut short, or a cut CRC byte the next byte happens to match) is that next frame.
+    And when no frame follows the accepted one, a frame inside it that is itself followed by a
+    frame is the next one: the accepted frame was cut and its CRC happened to hold over the
+    next frame's first bytes.
     """
+    following = end + gap
+    waiting = False
+    for start in range(crc_end - 2 + gap, min(following, buf.shape[0])):
+        if buf[start] == STX_V1 or buf[start] == STX_V2:
+            kind, after_end, after_crc = candidate(buf, start, crc_extra)
+            if _is_frame(kind):
+                return start, kind, after_end, after_crc
+            waiting = waiting or (kind == INCOMPLETE and not final)
+    kind, after_end, after_crc = _kind(buf, following, crc_extra)
+    if _is_frame(kind):
+        return following, kind, after_end, after_crc
+    if not final and (waiting or kind == INCOMPLETE):
+        return WAIT, -1, 0, 0
+    hidden = _hidden_frame(buf, pos + 1, crc_end - 2 + gap, gap, crc_extra, final)
+    return (following if hidden == -1 else hidden), -1, 0, 0
+
+
+@njit(cache=True, nogil=True)
+def _hidden_frame(buf: np.ndarray, first: int, stop: int, gap: int, crc_extra: np.ndarray,
+                  final: bool) -> int:
+    """A frame starting in [first, stop) and followed by a frame (or by the stream's end);
+    -1 if none, WAIT if what follows one has not fully arrived."""
     n = buf.shape[0]
-    for start in range(crc_end - 2 + gap, min(end + gap, n)):
+    for start in range(first, stop):
         if buf[start] != STX_V1 and buf[start] != STX_V2:
             continue
-        kind, _, _ = candidate(buf, start, crc_extra)
-        if kind == VALID or kind == INCOMPATIBLE:
+        kind, end, _ = candidate(buf, start, crc_extra)
+        if not _is_frame(kind):
+            continue
+        after, _, _ = _kind(buf, end + gap, crc_extra)
+        if _is_frame(after) or (final and end + gap >= n):
             return start
-        if kind == INCOMPLETE and not final:
-            following = end + gap
-            if following < n and (buf[following] == STX_V1 or buf[following] == STX_V2):
-                kind, _, _ = candidate(buf, following, crc_extra)
-                if kind == VALID or kind == INCOMPATIBLE:
-                    return -1
+        if after == INCOMPLETE and not final:
             return WAIT
     return -1
 
@@ -110,30 +145,35 @@ def walk(buf: np.ndarray, pos: int, gap: int, crc_extra: np.ndarray, final: bool
 
     Writes frame starts into `starts`; returns (frames, resume position, CRC failures,
     plausible unknown-id frames, frames with unknown incompatibility flags). A candidate whose
-    CRC fails consumes one byte only, so the walk resynchronises byte by byte; a valid frame
-    overlapping the tail of the one before is kept too. Not `final`: stops at the first
-    incomplete candidate.
+    CRC fails consumes one byte only, so the walk resynchronises byte by byte; a frame hidden
+    in the one before (see `_next_start`) is kept too. Not `final`: stops at the first frame
+    it cannot yet decide on.
     """
     n = buf.shape[0]
     count = crc_failures = unknown = incompatible = 0
+    known_at, known_kind, known_end, known_crc_end = -1, -1, 0, 0
     pos += gap
     while pos < n:
-        if buf[pos] != STX_V1 and buf[pos] != STX_V2:
+        if pos == known_at and known_kind >= 0:  # checked already, as the frame before's follower
+            kind, end, crc_end = known_kind, known_end, known_crc_end
+        elif buf[pos] != STX_V1 and buf[pos] != STX_V2:
             pos += 1
             continue
-        kind, end, crc_end = candidate(buf, pos, crc_extra)
+        else:
+            kind, end, crc_end = candidate(buf, pos, crc_extra)
         if kind == INCOMPLETE and not final:
             break
-        if kind == VALID or kind == INCOMPATIBLE:
-            found = _overlapping_frame(buf, crc_end, end, gap, crc_extra, final)
-            if found == WAIT:
+        if _is_frame(kind):
+            following, known_kind, known_end, known_crc_end = _next_start(
+                buf, pos, crc_end, end, gap, crc_extra, final)
+            if following == WAIT:
                 break
             if kind == VALID:
                 starts[count] = pos
                 count += 1
             else:
                 incompatible += 1
-            pos = found if found >= 0 else end + gap
+            pos = known_at = following
             continue
         if kind == UNKNOWN_ID:
             # An unknown id has no CRC_EXTRA to prove it a frame, so it consumes nothing (its

@@ -101,9 +101,9 @@ def test_udp_and_tcp_traffic_lands_in_the_session_of_its_sysid(listening, trial)
     flagged[2] = 0x02  # an incompat flag nobody knows
     noise = bytes(crc_broken) + _resealed(bytes(flagged))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(noise, ("127.0.0.1", udp))
         sender.sendto(data[:100], ("127.0.0.1", udp))  # a frame split across datagrams
         sender.sendto(data[100:], ("127.0.0.1", udp))
-        sender.sendto(noise, ("127.0.0.1", udp))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
         other.sendto(_beats(7, 5), ("127.0.0.1", udp))  # nobody's sysid
         nobody = f"127.0.0.1:{other.getsockname()[1]}"
@@ -111,7 +111,7 @@ def test_udp_and_tcp_traffic_lands_in_the_session_of_its_sysid(listening, trial)
         stream.sendall(_beats(42, 20))
     _wait_for(lambda: _session(client, trial, session_id)["messages"] == 50)
     row = _session(client, trial, session_id)
-    expected = decode(noise).stats
+    expected = decode(noise + data).stats
     assert row["counts"] == {"HEARTBEAT": 50}
     assert (row["datagrams"], row["listener_drops"]) == (3, 0)  # TCP reads are no datagrams
     assert (row["crc_failures"], row["incompatible_flags"]) == (expected.crc_failures, 1)
