@@ -1,3 +1,4 @@
+import itertools
 import math
 import random
 from collections import Counter
@@ -366,3 +367,27 @@ def test_a_live_stream_holds_back_at_most_its_last_frame() -> None:
     decoder.append(data)
     assert len(decoder.take()["HEARTBEAT"]) >= 2999
     assert len(decoder.take(final=True).get("HEARTBEAT", [])) <= 1
+
+
+def _cut_header_whose_crc_holds_over(following: bytes) -> bytes:
+    """A HEARTBEAT header claiming one payload byte, cut right after the header, whose CRC
+    happens to hold over the first three bytes of `following` (searched for: 1 in 65,536)."""
+    spec = SPEC["HEARTBEAT"]
+    wanted = following[1] | following[2] << 8
+    for seq, compid in itertools.product(range(256), range(256)):
+        header = bytes([0xFD, 1, 0, 0, seq, 200, compid, 0, 0, 0])
+        crc = x25crc(header[1:] + following[:1])
+        crc.accumulate(bytes([spec.crc_extra]))
+        if crc.crc == wanted:
+            return header
+    raise AssertionError("no such header")
+
+
+def test_a_cut_frame_whose_crc_holds_by_chance_does_not_hide_the_next() -> None:
+    spec = SPEC["HEARTBEAT"]
+    hidden = frame(spec, bytes(range(1, 10)), seq=7)
+    after = frame(spec, bytes(range(1, 10)), seq=8)
+    cut = _cut_header_whose_crc_holds_over(hidden)
+    table = decode(cut + hidden + after).frames["HEARTBEAT"]
+    assert table["packet_seq"].tolist() == [cut[4], 7, 8]  # the cut one decodes as garbage
+    assert table["sysid"].tolist() == [200, 1, 1]
