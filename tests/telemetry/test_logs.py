@@ -61,6 +61,28 @@ def test_dataflash_equals_dfreader_message_for_message(tmp_path, garbage) -> Non
     assert {"TSTA", "TSTB", "GPS", "POS", "ATT", "BAT"} <= set(seen)
 
 
+def test_a_real_arduplane_log_equals_dfreader_and_its_cut_is_refused(tmp_path) -> None:
+    data = (DATA / "arduplane_3.8.bin").read_bytes()
+    with pytest.raises(LogFileError, match="inside a AHR2 message at byte 65512"):
+        read_dataflash(data)
+    path = tmp_path / "whole.bin"
+    path.write_bytes(data[:65512])  # up to its last whole message
+    tables = read_dataflash(np.fromfile(path, dtype=np.uint8))
+    reference = _dfreader(path)
+    assert sum(len(t) for t in tables.values()) == len(reference) == 1731
+    rows = {name: table.to_dict("records") for name, table in tables.items()}
+    seen: dict[str, int] = {}
+    for message in reference:
+        name = message.get_type()
+        ours = rows[name][seen.setdefault(name, 0)]
+        seen[name] += 1
+        assert all(_same(ours[c], getattr(message, c)) for c in message.get_fieldnames()), name
+    derived = onboard_tables(path, "dataflash")
+    assert derived["GLOBAL_POSITION_INT"]["lat"].tolist() == np.round(
+        tables["POS"]["Lat"] * 1e7).astype(int).tolist()
+    assert len(derived["ATTITUDE"]) == 24 and len(derived["GPS_RAW_INT"]) == 5
+
+
 def test_dataflash_log_cut_short_is_refused() -> None:
     data = circle_flight(seconds=5)
     with pytest.raises(LogFileError, match="truncated"):
