@@ -107,8 +107,10 @@ FMT = Definition("FMT", "BBnNZ", ["Type", "Length", "Name", "Format", "Columns"]
 def read_dataflash(data: bytes | np.ndarray) -> dict[str, pd.DataFrame]:
     """Every message of a DataFlash log, one DataFrame per message name, in file order."""
     buf = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
-    offsets = np.empty(buf.shape[0] // 3 + 1, dtype=np.int64)
-    types = np.empty_like(offsets)
+    # a message takes at least its 3 header bytes; int32 offsets halve this index below 2 GiB
+    offsets = np.empty(buf.shape[0] // 3 + 1,
+                       dtype=np.int32 if buf.shape[0] < 2**31 else np.int64)
+    types = np.empty(offsets.shape[0], dtype=np.uint8)
     count, _skipped, cut = _walk(buf, SIZES, offsets, types)
     offsets, types = offsets[:count], types[:count]
     formats = _definitions(buf, offsets[types == FMT_TYPE])
