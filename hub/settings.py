@@ -29,8 +29,8 @@ class Settings(BaseSettings):
                                description='listeners, e.g. ["udpin:0.0.0.0:14550"]')
     sapient: list[str] = Field(default_factory=list,
                                description='SAPIENT listeners, e.g. ["tcpin:0.0.0.0:5020"]')
-    geoid_grid: Path | None = Field(default=None, description="EGM96 .gtx grid; empty: "
-                                    "PROJ's data directories")
+    geoid_grid: Path | None = Field(default=None, description="a finer EGM96 .gtx grid; empty: "
+                                    "the 30' grid shipped with the hub")
     audit_key: str = Field(default="", description="HMAC key of the audit chain, kept out of "
                            "the database; empty in development: generated once, kept in "
                            "data_dir; required in production")
