@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, case, delete, func, literal, select, text
+from sqlalchemy import ColumnElement, String, and_, case, cast, delete, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -85,20 +86,32 @@ Tallies = dict[tuple[int, Condition], Tally]
 
 def read(session: Session, scope: Scope = Scope()) -> Tallies:
     """The tallies of every condition in scope, keyed by (version id, condition)."""
-    bins: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-    for *key, index, count in session.execute(
-            select(*(getattr(ScoreTimeBin, name) for name in BIN_KEY), ScoreTimeBin.intercepts)
-            .where(*scope.conditions(ScoreTimeBin))):
-        bins.setdefault(tuple(key), []).append((index, count))
+    bins = ScoreTimeBin.__table__.c  # type: ignore[attr-defined]
+    # each condition's histogram comes as one "bin:count,…" text: thousands of bin rows
+    # would cost more to turn into Python objects than the whole rest of a board
+    histograms = select(*(bins[name] for name in KEY), func.aggregate_strings(
+        cast(bins.bin, String) + ":" + cast(bins.intercepts, String), ",").label("histogram")) \
+        .where(*scope.conditions(ScoreTimeBin)).group_by(*(bins[name] for name in KEY)) \
+        .subquery()
+    counts = ScoreAggregate.__table__.c  # type: ignore[attr-defined]
+    query = select(*(counts[name] for name in (*KEY, *COUNTED)), histograms.c.histogram) \
+        .select_from(counts.version_id.table.outerjoin(histograms, and_(
+            *(counts[name] == histograms.c[name] for name in KEY)))) \
+        .where(*scope.conditions(ScoreAggregate))
     found: Tallies = {}
-    for row in session.execute(select(*(getattr(ScoreAggregate, name) for name in KEY),
-                                      *(getattr(ScoreAggregate, name) for name in COUNTED))
-                               .where(*scope.conditions(ScoreAggregate))):
-        key = tuple(row[:len(KEY)])
-        found[(key[0], Condition(str(key[1]), key[2], key[3]))] = Tally(
-            **dict(zip(COUNTED, row[len(KEY):], strict=True)),
-            time_bins=tuple(sorted(bins.get(key, ()))))
+    for row in session.connection().execute(query).all():
+        version_id, trial_kind, scenario, threat_kind = row[:len(KEY)]
+        found[(version_id, Condition(str(trial_kind), scenario, threat_kind))] = Tally(
+            **dict(zip(COUNTED, row[len(KEY):-1], strict=True)),
+            time_bins=_histogram(row[-1]))
     return found
+
+
+def _histogram(text: str | None) -> tuple[tuple[int, int], ...]:
+    if not text:
+        return ()
+    pairs = np.array(text.replace(":", ",").split(","), dtype=np.int64).reshape(-1, 2)
+    return tuple(map(tuple, pairs[np.argsort(pairs[:, 0])].tolist()))
 
 
 def trial_outcomes(session: Session, trial_ids: Iterable[int]) -> dict[int, dict[str, int]]:

@@ -15,9 +15,11 @@ or 0.05 s below 0.1 s.
 """
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import accumulate
 
 import numpy as np
 import pandas as pd
@@ -87,18 +89,16 @@ def time_bin(seconds: np.ndarray) -> np.ndarray:
     return np.searchsorted(TIME_BIN_EDGES_S, seconds, side="right") - 1
 
 
-def time_quantile_s(time_bins: tuple[tuple[int, int], ...], q: float) -> float | None:
-    """Nearest-rank quantile `q` of a time histogram, at the geometric middle of its bin."""
-    n = sum(count for _, count in time_bins)
-    if n == 0:
-        return None
-    rank = max(1, math.ceil(q * n - 1e-9))  # the tolerance keeps 0.9 × 10 at rank 9
-    seen = 0
-    for index, count in time_bins:
-        seen += count
-        if seen >= rank:
-            return _bin_middle_s(index)
-    raise AssertionError("unreachable: the ranks add up to n")
+def time_quantiles_s(time_bins: tuple[tuple[int, int], ...],
+                     quantiles: tuple[float, ...]) -> list[float | None]:
+    """Nearest-rank quantiles of a time histogram, each at the geometric middle of its bin."""
+    cumulative = list(accumulate(count for _, count in time_bins))
+    if not cumulative:
+        return [None] * len(quantiles)
+    n = cumulative[-1]
+    # the tolerance keeps 0.9 × 10 at rank 9
+    return [_bin_middle_s(time_bins[bisect_left(cumulative, max(1, math.ceil(q * n - 1e-9)))][0])
+            for q in quantiles]
 
 
 def _bin_middle_s(index: int) -> float:
@@ -192,6 +192,7 @@ def score(tally: Tally, *, unit_cost_cents: int) -> Score:
     total_cents = tally.interceptors_used * unit_cost_cents + tally.operating_cost_cents
     threat_cents = tally.threat_cost_cents
     interval = wilson_interval(intercepts, n)
+    median, p90 = time_quantiles_s(tally.time_bins, (0.5, 0.9))
     return Score(
         engagements=n,
         intercepts=intercepts,
@@ -205,8 +206,8 @@ def score(tally: Tally, *, unit_cost_cents: int) -> Score:
         mean_threat_cost_eur=_eur(Decimal(threat_cents) / n) if n else None,
         leak_rate=_rate(tally.misses + tally.aborts, n),
         fratricide_rate=_rate(tally.fratricides, n),
-        time_to_intercept_median_s=time_quantile_s(tally.time_bins, 0.5),
-        time_to_intercept_p90_s=time_quantile_s(tally.time_bins, 0.9),
+        time_to_intercept_median_s=median,
+        time_to_intercept_p90_s=p90,
     )
 
 

@@ -16,7 +16,7 @@ from sandbox.scoring import (
     score_version,
     tally_by_threat_kind,
     time_bin,
-    time_quantile_s,
+    time_quantiles_s,
     total,
     wilson_interval,
 )
@@ -143,7 +143,7 @@ def test_time_quantiles_are_within_the_stated_bound(times: list[float], q: float
     bins = np.bincount(time_bin(np.array(times)))
     histogram = tuple((i, int(n)) for i, n in enumerate(bins) if n)
     exact = sorted(times)[max(1, math.ceil(q * len(times) - 1e-9)) - 1]
-    found = time_quantile_s(histogram, q)
+    [found] = time_quantiles_s(histogram, (q,))
     assert found is not None
     if exact < 0.1:
         assert abs(found - exact) <= 0.05
