@@ -27,6 +27,7 @@ MAX_PENDING_BYTES = 256 << 20  # beyond this, UDP datagrams are dropped (and cou
 SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40)  # Linux; not named by every Python
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux, with CAP_NET_ADMIN
 MAX_DATAGRAM = 65535
+MAX_DRAIN = 4096  # datagrams read before handing them over (the socket may never run dry)
 TCP_READ = 1 << 16
 
 
@@ -149,26 +150,29 @@ class UDPListener:
             if self._wakeup_r.fileno() in ready:  # paused, resumed or stopping
                 self._wakeup_r.recv(64)
                 poller.modify(self.sock, 0 if self._paused.is_set() else select.POLLIN)
-            elif arrivals := self._drain(space):
-                self.counters.backlog_drops += self.inbox.put(arrivals)
+            else:
+                self._hand_over(self._drain(space))
+        if not self._paused.is_set():
+            self._hand_over(self._drain(space))  # what the kernel holds at shutdown
+
+    def _hand_over(self, arrivals: list[tuple[Peer, bytes]]) -> None:
+        if arrivals:
+            self.counters.backlog_drops += self.inbox.put(arrivals)
 
     def _drain(self, space: int) -> list[tuple[Peer, bytes]]:
         """Every datagram waiting now, one recvmsg each (there is no batch receive in Python)."""
         arrivals: list[tuple[Peer, bytes]] = []
         peers: dict[object, Peer] = {}
         size = 0
-        while True:
+        while len(arrivals) < MAX_DRAIN:
             try:
                 data, ancillary, _flags, address = self.sock.recvmsg(MAX_DATAGRAM, space)
-            except (BlockingIOError, InterruptedError):
+            except OSError:  # nothing waiting (or an ICMP error of an earlier send)
                 break
-            except OSError:
-                if self._stopping:
-                    break
-                continue  # an ICMP error from an earlier send: nothing was received
             for level, kind, value in ancillary:
                 if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL:
-                    self.counters.kernel_drops = int.from_bytes(value[:4], sys.byteorder)
+                    dropped = int.from_bytes(value[:4], sys.byteorder)
+                    self.counters.kernel_drops = max(self.counters.kernel_drops or 0, dropped)
             peer = peers.get(address) or peers.setdefault(
                 address, Peer(self.counters.endpoint, f"{address[0]}:{address[1]}"))
             arrivals.append((peer, data))
@@ -184,7 +188,8 @@ class UDPListener:
             self.counters.kernel_drops = max(self.counters.kernel_drops or 0, now)
 
     def pause(self, paused: bool) -> None:
-        """Stop reading the socket (tests: stand for a reader that cannot keep up)."""
+        """Stop (or resume) reading the socket: what a stalled reader looks like to the
+        kernel, so its drop counting can be checked."""
         if paused:
             self._paused.set()
         else:
