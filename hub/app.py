@@ -18,6 +18,7 @@ from hub.limits import BodyLimit
 from hub.listeners.mavlink import Router
 from hub.listeners.sapient import start_sapient
 from hub.pages import admin as admin_pages
+from hub.pages import api_docs
 from hub.pages import routes as pages
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
@@ -29,6 +30,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """Wire routers and middleware; the schema must already be migrated."""
     endpoints = [parse_endpoint(spec) for spec in settings.mavlink]  # bad specs fail here
     app = FastAPI(title="Soldiers Lab hub", version="0.1.0", lifespan=_receivers(endpoints),
+                  docs_url=None, redoc_url=None,  # served offline by hub.pages.api_docs
                   description="Sandbox registry, telemetry and cost-per-intercept scoring "
                               "for drone and counter-drone prototypes.")
     app.state.settings = settings
@@ -49,6 +51,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.include_router(admin_pages.router)
+    api_docs.install(app)
     app.mount("/static", StaticFiles(directory=str(files("hub") / "pages" / "static")),
               name="static")
 
