@@ -47,7 +47,8 @@ from telemetry.receivers import (
 FLUSH_S = 0.5
 MAP_MISS_S = 1.0
 MAP_MAX_AGE_S = 2.0
-IDLE_S = 3.0  # a UDP peer silent this long: its stream is finished (held tail decoded)
+IDLE_S = 3.0  # a UDP peer silent this long has the frame held back for it released
+FORGET_S = 600.0  # and silent this long, its decoder (and its sequence numbers) is forgotten
 MAX_PEERS = 4096
 UNMATCHED_LOG_S = 60.0
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Decoded:
 class PeerState:
     decoder: StreamDecoder = field(default_factory=StreamDecoder)
     last_seen: float = field(default_factory=time.monotonic)
+    released: bool = False  # nothing held back since the peer fell silent
 
 
 class SessionMap:
@@ -190,25 +192,31 @@ class Router:
                 self.unstored += messages
 
     def _decode(self, taken: dict[Peer, PeerBytes], final: bool) -> list[Decoded]:
+        """Each peer's new bytes; the held-back frame of peers fallen silent; peers forgotten
+        (a link silent for seconds, a jammed one, keeps its sequence numbers: the gap counts)."""
         now = time.monotonic()
         out = [self._decode_peer(peer, filed, now, final) for peer, filed in taken.items()]
-        idle = [peer for peer, state in self.peers.items()
-                if final or now - state.last_seen > IDLE_S]
-        idle += list(self.peers)[:max(len(self.peers) - MAX_PEERS, 0)]
-        out += [self._decode_peer(peer, PeerBytes(closed=True), now, True) for peer in idle
-                if peer in self.peers]
+        silent = [peer for peer, state in self.peers.items() if not state.released
+                  and (final or now - state.last_seen > IDLE_S)]
+        out += [self._decode_peer(peer, PeerBytes(), now, True) for peer in silent]
+        by_age = sorted(self.peers, key=lambda peer: self.peers[peer].last_seen)
+        gone = by_age[:max(len(by_age) - MAX_PEERS, 0)] + [
+            peer for peer in by_age if now - self.peers[peer].last_seen > FORGET_S]
+        out += [self._decode_peer(peer, PeerBytes(closed=True), now, True)
+                for peer in dict.fromkeys(gone)]
         return out
 
-    def _decode_peer(self, peer: Peer, filed: PeerBytes, now: float, final: bool) -> Decoded:
+    def _decode_peer(self, peer: Peer, filed: PeerBytes, now: float, release: bool) -> Decoded:
         state = self.peers.pop(peer, None) or PeerState()
         before = DecodeStats(**vars(state.decoder.stats))
         for piece in filed.pieces:
             state.decoder.append(piece)
-        ended = final or filed.closed
-        frames = state.decoder.take(final=ended)
-        if not ended:
-            state.last_seen = now if filed.pieces else state.last_seen
-            self.peers[peer] = state  # most recently heard last
+        if filed.pieces:
+            state.last_seen, state.released = now, False
+        frames = state.decoder.take(final=release or filed.closed)
+        state.released = state.released or release
+        if not filed.closed:
+            self.peers[peer] = state
         stats = state.decoder.stats.since(before)
         self.rejects.add(stats)
         return Decoded(peer, frames, stats, filed.datagrams, now)

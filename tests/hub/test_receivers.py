@@ -109,7 +109,10 @@ def test_udp_and_tcp_traffic_lands_in_the_session_of_its_sysid(listening, trial)
         nobody = f"127.0.0.1:{other.getsockname()[1]}"
     with socket.create_connection(("127.0.0.1", tcp)) as stream:
         stream.sendall(_beats(42, 20))
-    _wait_for(lambda: _session(client, trial, session_id)["messages"] == 50)
+    router = client.app.state.mavlink_router
+    # each sender's last frame comes out once it has been silent for a while
+    _wait_for(lambda: _session(client, trial, session_id)["messages"] == 50
+              and 7 in router.unmatched and router.unmatched[7].messages == 5)
     row = _session(client, trial, session_id)
     expected = decode(noise + data).stats
     assert row["counts"] == {"HEARTBEAT": 50}
@@ -209,6 +212,22 @@ def test_a_session_opened_while_its_vehicle_sends_gets_everything_after(listenin
     assert stored == list(range(count - len(stored), count))  # one unbroken run to the end
     assert count - len(stored) <= sent_before_opening  # nothing sent after opening dropped
     assert router.unmatched[55].messages == count - len(stored)
+
+
+def test_a_link_silent_for_seconds_counts_what_it_lost(listening, trial) -> None:
+    client, udp, _ = listening
+    session_id = _open(client, trial, 71)
+    router = client.app.state.mavlink_router
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as vehicle:
+        for number in range(10):
+            vehicle.sendto(_beat(71, number), ("127.0.0.1", udp))
+        # jammed: silent until even the frame held back for what follows is released
+        _wait_for(lambda: _session(client, trial, session_id)["messages"] == 10)
+        for number in range(30, 40):
+            vehicle.sendto(_beat(71, number), ("127.0.0.1", udp))
+    _wait_for(lambda: _session(client, trial, session_id)["messages"] == 20)
+    assert _session(client, trial, session_id)["link_lost"] == 20  # 10 … 29
+    assert router.rejects.sequence_gaps == 20
 
 
 async def test_kernel_drops_are_counted_when_the_reader_stalls(listening, trial, engine,
