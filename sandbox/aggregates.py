@@ -56,10 +56,11 @@ def _upsert(session: Session, model: Any, key: Sequence[str],
         return
     table = model.__table__
     dialect = session.get_bind().dialect.name
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(rows)
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     added = {name: table.c[name] + statement.excluded[name] for name in rows[0]
              if name not in key}
-    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=added))
+    # executemany of one statement, compiled once: multi-row VALUES would compile per size
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=added), rows)
 
 
 # --- reading -------------------------------------------------------------------------------

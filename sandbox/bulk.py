@@ -38,7 +38,9 @@ def insert_engagements(session: Session, *, trial_id: int, engagements: pd.DataF
 
 def _values(series: pd.Series) -> list[Any]:
     """Plain Python values, None for null (the driver knows neither NaN nor numpy types)."""
-    return series.astype(object).where(series.notna(), None).tolist()
+    values = series.to_numpy(object, copy=True)
+    values[pd.isna(values)] = None
+    return values.tolist()
 
 
 def _arrow_rows(trial_id: int, engagements: pd.DataFrame, created_at: datetime) -> pa.Table:

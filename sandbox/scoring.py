@@ -108,41 +108,44 @@ def _bin_middle_s(index: int) -> float:
 
 
 def tally_by_threat_kind(engagements: pd.DataFrame) -> dict[str, Tally]:
-    """Tally engagement rows per threat kind, vectorised.
+    """Tally engagement rows per threat kind, vectorised (numpy alone: a single row costs
+    microseconds, which a soldier's one-engagement post needs).
 
     Columns: `threat_kind`, `outcome`, `interceptors_used`, `operating_cost_cents` (null for
     none), `threat_cost_cents`, `time_to_intercept_s` (null for none).
     """
-    frame = pd.DataFrame({
-        "threat_kind": engagements["threat_kind"].astype(str).to_numpy(),
-        "outcome": engagements["outcome"].astype(str).to_numpy(),
-        "interceptors_used": engagements["interceptors_used"].to_numpy(np.int64),
-        "operating_cost_cents": engagements["operating_cost_cents"].fillna(0)
-        .to_numpy(np.int64),
-        "threat_cost_cents": engagements["threat_cost_cents"].to_numpy(np.int64)})
-    for outcome, column in OUTCOME_COUNTS.items():
-        frame[column] = (frame["outcome"] == outcome).astype(np.int64)
-    sums = frame.groupby("threat_kind", sort=True)[
-        ["interceptors_used", "operating_cost_cents", "threat_cost_cents",
-         *OUTCOME_COUNTS.values()]].sum()
-    counts = frame.groupby("threat_kind", sort=True).size()
-    bins = _time_bins_by_threat_kind(engagements)
-    return {str(kind): Tally(engagements=int(counts[kind]),
-                             **{name: int(row[name]) for name in sums.columns},
-                             time_bins=bins.get(str(kind), ()))
-            for kind, row in sums.iterrows()}
+    kinds, group = np.unique(engagements["threat_kind"].astype(str).to_numpy(),
+                             return_inverse=True)
+    outcome = engagements["outcome"].astype(str).to_numpy()
+
+    def summed(values: np.ndarray) -> list[int]:
+        out = np.zeros(len(kinds), np.int64)
+        np.add.at(out, group, values)  # integer sums: exact cents, unlike bincount's floats
+        return out.tolist()
+
+    sums = {"engagements": summed(np.ones(len(group), np.int64)),
+            **{column: summed((outcome == name).astype(np.int64))
+               for name, column in OUTCOME_COUNTS.items()},
+            "interceptors_used": summed(engagements["interceptors_used"].to_numpy(np.int64)),
+            "operating_cost_cents": summed(engagements["operating_cost_cents"].fillna(0)
+                                           .to_numpy(np.int64)),
+            "threat_cost_cents": summed(engagements["threat_cost_cents"].to_numpy(np.int64))}
+    bins = _time_bins(engagements, group, outcome, len(kinds))
+    return {str(kind): Tally(**{name: values[i] for name, values in sums.items()},
+                             time_bins=bins[i]) for i, kind in enumerate(kinds)}
 
 
-def _time_bins_by_threat_kind(engagements: pd.DataFrame) -> dict[str, tuple[tuple[int, int], ...]]:
+def _time_bins(engagements: pd.DataFrame, group: np.ndarray, outcome: np.ndarray,
+               kinds: int) -> list[tuple[tuple[int, int], ...]]:
     seconds = pd.to_numeric(engagements["time_to_intercept_s"], errors="coerce").to_numpy(float)
-    timed = (engagements["outcome"].astype(str).to_numpy() == "intercept") & ~np.isnan(seconds)
-    pairs = pd.DataFrame({"threat_kind": engagements["threat_kind"].astype(str).to_numpy()[timed],
-                          "bin": time_bin(seconds[timed])})
-    counted = pairs.groupby(["threat_kind", "bin"], sort=True).size()
-    found: dict[str, list[tuple[int, int]]] = {}
-    for (kind, index), count in counted.items():
-        found.setdefault(str(kind), []).append((int(index), int(count)))
-    return {kind: tuple(items) for kind, items in found.items()}
+    timed = (outcome == "intercept") & ~np.isnan(seconds)
+    width = len(TIME_BIN_EDGES_S)
+    pairs, counts = np.unique(group[timed] * width + time_bin(seconds[timed]),
+                              return_counts=True)
+    found: list[list[tuple[int, int]]] = [[] for _ in range(kinds)]
+    for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True):
+        found[pair // width].append((pair % width, count))
+    return [tuple(items) for items in found]
 
 
 @dataclass(frozen=True)
