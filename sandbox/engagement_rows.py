@@ -95,6 +95,7 @@ def _numbers(series: pd.Series) -> np.ndarray:
         return series.to_numpy(float, na_value=np.nan)
     if series.dtype == object:  # mixed JSON values: only numbers and text may be read
         numeric = np.fromiter((isinstance(v, NUMERIC) and not isinstance(v, bool | np.bool_)
+                               and not (isinstance(v, int) and abs(v) >= 2**63)  # no float
                                for v in series), bool, len(series))
         series = pd.Series(np.where(numeric, series.to_numpy(object), None), dtype=object)
     return pd.to_numeric(series, errors="coerce").to_numpy(float)
@@ -183,7 +184,7 @@ def from_json_list(body: bytes) -> pd.DataFrame:
     """A JSON list of engagement objects."""
     try:
         items = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # nested past the parser
         raise Invalid(f"body: not JSON: {error}") from None
     if not isinstance(items, list):
         raise Invalid("body: a JSON list of engagements")
@@ -195,13 +196,13 @@ def from_json_lines(body: bytes) -> pd.DataFrame:
     lines = [line for line in body.splitlines() if line.strip()]
     try:
         return _records(json.loads(b"[" + b",".join(lines) + b"]"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         pass  # find the lines at fault, below
     errors = []
     for row, line in enumerate(lines):
         try:
             json.loads(line)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             errors.append(RowError(row, "body", "not a JSON object"))
     raise RowsInvalid(errors[:MAX_ERRORS], len(errors))
 
@@ -213,7 +214,10 @@ def _records(items: list[Any]) -> pd.DataFrame:
               for row, item in enumerate(items) if not isinstance(item, dict)]
     if errors:
         raise RowsInvalid(errors[:MAX_ERRORS], len(errors))
-    return pd.DataFrame.from_records(items) if items else pd.DataFrame()
+    try:
+        return pd.DataFrame.from_records(items) if items else pd.DataFrame()
+    except UnicodeEncodeError:  # text columns are UTF-8 underneath
+        raise Invalid("body: text must not contain lone surrogate characters") from None
 
 
 def from_csv(body: bytes) -> pd.DataFrame:

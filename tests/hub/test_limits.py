@@ -6,7 +6,7 @@ import pytest
 from hub.pages.session import COOKIE, csrf_token
 from sandbox.models import Role
 from tests.conftest import SECRET, auth
-from tests.factories import new_prototype, new_version
+from tests.factories import new_prototype, new_trial, new_version
 
 
 def test_oversized_body_is_refused_by_its_declared_length(client, make_user, settings) -> None:
@@ -222,3 +222,22 @@ def test_the_log_form_refuses_what_it_cannot_read(client, make_user, field, valu
     assert "Internal" not in response.text
     client.cookies.clear()
     assert client.get("/api/v1/trials", headers=auth(soldier)).json() == []
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json", "[" * 9_999), ("application/x-ndjson", "[" * 9_999),
+    ("application/json", '[{"threat_kind": "fpv", "threat_cost_eur": 500, "outcome": "miss", '
+                         '"interceptors_used": 1' + "0" * 400 + "}]"),
+    ("application/json", '[{"threat_kind": "\\ud800", "threat_cost_eur": 500, "outcome": "miss", '
+                         '"interceptors_used": 1}]'),
+])
+def test_bulk_engagements_the_parser_cannot_hold_are_refused(client, make_user, content_type,
+                                                             body) -> None:
+    engineer, soldier = make_user(Role.engineer), make_user(Role.soldier)
+    version = new_version(client, engineer, new_prototype(client, engineer)["id"])
+    trial = new_trial(client, soldier, version["id"])
+    response = client.post(f"/api/v1/trials/{trial['id']}/engagements", content=body,
+                           headers={**auth(soldier), "content-type": content_type})
+    assert 400 <= response.status_code < 500
+    assert client.get(f"/api/v1/trials/{trial['id']}/engagements",
+                      headers=auth(soldier)).json() == []

@@ -22,7 +22,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 def _operations() -> list[tuple[str, str]]:
     # The routes do not depend on the database, so an app on a throwaway URL lists them.
-    document = create_app(Settings(database_url="sqlite://", secret_key=SECRET)).openapi()
+    document = create_app(Settings(database_url="sqlite://", secret_key=SECRET,
+                                   audit_key=SECRET)).openapi()
     return [(path, method) for path, item in document["paths"].items()
             for method in item if method in ("get", "post", "put", "patch", "delete")]
 
