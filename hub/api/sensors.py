@@ -63,7 +63,7 @@ def import_courageous(request: Request, trial: TrialDep,
                       settings: SettingsDep, _user: TrialWriter) -> dict[str, int]:
     row, count = sensors.import_courageous(
         session=session, engine=request.app.state.engine, data_dir=settings.data_dir,
-        trial=trial, document=document, geoid_grid=settings.geoid_grid)
+        trial=trial, document=document)
     sensors.refresh_summary(engine=request.app.state.engine, data_dir=settings.data_dir,
                             sensor_session_id=row.id or 0, geoid_grid=settings.geoid_grid)
     return {"sensor_session_id": row.id or 0, "detections": count}

@@ -4,10 +4,7 @@ telemetry (a .tlog with SYSTEM_TIME) uploaded, as a soldier of the unit would.""
 import math
 from datetime import UTC, datetime
 
-import numpy as np
-
 from sandbox.models import Role
-from telemetry.geoid import load_geoid
 from tests.conftest import auth
 from tests.factories import new_prototype, new_trial, new_version
 from tests.telemetry.flights import Flight
@@ -31,21 +28,32 @@ def iso(t: float) -> str:
     return datetime.fromtimestamp(T0 + t, UTC).isoformat().replace("+00:00", "Z")
 
 
-def detection(t: float, *, north_m: float = 10.0, ellipsoid: bool = True,
-              **extra: object) -> dict:
+def position(t: float, *, north_m: float = 10.0) -> dict:
+    """A COURAGEOUS Position3d location `north_m` north of the target at `t`."""
     lat, lon, alt = target(t)
-    lat += north_m / M_PER_DEG_LAT
-    n = float(load_geoid().undulation_m(np.array([lat]), np.array([lon]))[0])
-    where = {"latitude": lat, "longitude": lon, "altitude": alt + n if ellipsoid else alt,
-             "altitude_reference": "wgs84_ellipsoid" if ellipsoid else "msl"}
-    return {"timestamp": iso(t), "location": where, **extra}
+    return {"$type": "Position3d", "lat": lat + north_m / M_PER_DEG_LAT, "lon": lon,
+            "height_amsl": alt}
 
 
-def document(detections: list[dict]) -> dict:
-    return {"version": "1.0", "cuas_system": {"name": "Argus radar", "type": "radar"},
-            "static_cuas_location": {"latitude": SITE[0], "longitude": SITE[1],
-                                     "altitude": SITE[2]},
-            "detections": detections}
+def record(number: int, t: float, *, location: dict | None = None, classification: str = "UAV",
+           **members: object) -> dict:
+    """A COURAGEOUS record at `t` (milliseconds since the epoch), by default 10 m north of the
+    target, with an alarm so that it may stand in a track."""
+    return {"time": round((T0 + t) * 1000), "record_number": number,
+            "classification": classification, "alarm": {"active": True, "certainty": 0.9},
+            "location": position(t) if location is None else location, **members}
+
+
+def document(*, detection: list[dict] | None = None, tracks: list[dict] | None = None) -> dict:
+    """A COURAGEOUS 0.4.1 document of the sensor at SITE: detection sets and tracks."""
+    return {"version": "0.4.1", "vendor_name": "Argus Systems", "system_name": "Argus radar",
+            "static_cuas_location": {"lat": SITE[0], "lon": SITE[1], "height_amsl": SITE[2]},
+            "detection": detection or [], "tracks": tracks or []}
+
+
+def seen(times: list[float], *, first_number: int = 0, **members: object) -> dict:
+    """One detection set (no uas_id) of records at `times`."""
+    return {"records": [record(first_number + i, t, **members) for i, t in enumerate(times)]}
 
 
 def sensor_trial(client, make_user, **overrides) -> dict:

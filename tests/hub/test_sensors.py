@@ -9,7 +9,16 @@ from sandbox.models import Role
 from sandbox.scoring import wilson_interval
 from telemetry.geoid import load_geoid
 from tests.conftest import auth
-from tests.hub.sensor_trial import NODE, SITE, detection, document, sensor_trial
+from tests.hub.sensor_trial import (
+    NODE,
+    SITE,
+    document,
+    position,
+    record,
+    seen,
+    sensor_trial,
+    target,
+)
 
 
 @pytest.fixture
@@ -24,11 +33,18 @@ def _score(client, trial, user, **params):
 
 def test_courageous_document_is_stored_and_scored_against_the_targets_telemetry(
         client, trial) -> None:
-    # seen every second for the first 50 s, 10 m north of the truth, heights on the ellipsoid
-    seen = [detection(k + 0.5, classification="UAV" if k % 2 else "bird") for k in range(50)]
-    clutter = [detection(120.5, north_m=0), detection(30.2, north_m=400)]  # no target there
+    # tracked every second for the first 50 s, 10 m north of the truth, lost at 25 s and
+    # found again (two tracks of one uas_id); classified UAV at odd seconds, Other at even
+    tracked = [record(k, k + 0.5, classification="UAV" if k % 2 else "Other")
+               for k in range(50)]
+    tracks = [{"uas_id": 3, "name": "T-108", "records": tracked[:25]},
+              {"uas_id": 3, "name": "T-108", "records": tracked[25:]}]
+    # clutter no target explains: at 30.2 s (an epoch second), at 120.5 s (after landing)
+    clutter = {"records": [record(100, 120.5, location=position(120.5, north_m=0)),
+                           record(101, 30.2, location=position(30.2, north_m=400))]}
     response = client.post(f"/api/v1/trials/{trial['id']}/courageous",
-                           json=document(seen + clutter), headers=auth(trial["soldier"]))
+                           json=document(detection=[clutter], tracks=tracks),
+                           headers=auth(trial["soldier"]))
     assert response.status_code == 201, response.text
     assert response.json()["detections"] == 52
     body = _score(client, trial, trial["soldier"]).json()
@@ -37,47 +53,34 @@ def test_courageous_document_is_stored_and_scored_against_the_targets_telemetry(
     assert (body["epochs"], body["detected"], body["false_alarms"]) == (101, 50, 1)
     assert body["pd"] == pytest.approx(50 / 101)
     assert body["false_alarms_per_hour"] == pytest.approx(3600 / 101)
-    # ellipsoidal heights brought to mean sea level first: only the 10 m north offset is left
-    assert body["position_error_p50_m"] == pytest.approx(10.0, abs=0.2)
-    assert body["position_error_p90_m"] == pytest.approx(10.0, abs=0.2)
+    # heights above mean sea level on both sides: only the 10 m north offset is left
+    assert body["position_error_p50_m"] == pytest.approx(10.0, abs=0.01)
+    assert body["position_error_p90_m"] == pytest.approx(10.0, abs=0.01)
     assert body["first_detection_range_m"] == pytest.approx(math.hypot(2990, 100), abs=1.0)
     assert body["time_to_first_detection_s"] == pytest.approx(0.5, abs=0.01)
     assert body["classification_accuracy"] == pytest.approx(0.5)
+    assert (body["unlocated"], body["ground_station"]) == (0, 0)
     # 3-D ranges: the first epoch (3,000 m east, 100 m up) lies just past 3,000 m
     assert [b["epochs"] for b in body["pd_by_range"][2:7]] == [25, 25, 25, 25, 1]
+    sensors = client.get(f"/api/v1/trials/{trial['id']}/sensor-sessions",
+                         headers=auth(trial["soldier"])).json()
+    assert [(s["source"], s["name"], s["node_id"]) for s in sensors] == [
+        ("courageous", "Argus radar (Argus Systems)", None)]
 
 
-def test_ellipsoidal_heights_declared_as_sea_level_show_as_the_geoid_gap(client, trial) -> None:
-    wrong = [{**d, "location": {**d["location"], "altitude_reference": "msl"}}
-             for d in [detection(k + 0.5) for k in range(10)]]
-    client.post(f"/api/v1/trials/{trial['id']}/courageous", json=document(wrong),
-                headers=auth(trial["soldier"]))
-    body = _score(client, trial, trial["soldier"]).json()
+def test_ellipsoidal_heights_given_as_height_amsl_show_as_the_geoid_gap(client, trial) -> None:
+    # height_amsl is above the EGM96 geoid; a system that writes its GNSS (ellipsoidal)
+    # height there is off by the geoid's undulation
     gap = float(load_geoid().undulation_m(np.array([SITE[0]]), np.array([SITE[1]]))[0])
+    wrong = [record(k, k + 0.5, location={**position(k + 0.5),
+                                          "height_amsl": target(k + 0.5)[2] + gap})
+             for k in range(10)]
+    client.post(f"/api/v1/trials/{trial['id']}/courageous",
+                json=document(detection=[{"records": wrong}]), headers=auth(trial["soldier"]))
+    body = _score(client, trial, trial["soldier"]).json()
     assert 40 < gap < 50  # tens of metres: most of the default 50 m gate
     assert body["detected"] == 10
     assert body["position_error_p50_m"] == pytest.approx(math.hypot(10, gap), abs=0.3)
-
-
-def test_courageous_errors_name_the_json_path_and_store_nothing(client, trial) -> None:
-    bad = document([detection(1.5), detection(2.5)])
-    bad["detections"][1]["location"]["latitude"] = 91
-    response = client.post(f"/api/v1/trials/{trial['id']}/courageous", json=bad,
-                           headers=auth(trial["soldier"]))
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "detections", 1, "location",
-                                                    "latitude"]
-    naive = document([{**detection(1.5), "timestamp": "2026-01-01T00:00:01"}])
-    late = document([detection(1.5), detection(86_400.0)])
-    missing = document([detection(1.5)])
-    del missing["static_cuas_location"]
-    for body, where in ((naive, "timestamp"), (late, "detections"),
-                        (missing, "static_cuas_location")):
-        response = client.post(f"/api/v1/trials/{trial['id']}/courageous", json=body,
-                               headers=auth(trial["soldier"]))
-        assert response.status_code == 422 and where in response.text
-    assert client.get(f"/api/v1/trials/{trial['id']}/sensor-sessions",
-                      headers=auth(trial["soldier"])).json() == []
 
 
 def test_sensor_session_for_a_sapient_node(client, trial, make_user) -> None:
@@ -105,7 +108,7 @@ def test_sensor_session_for_a_sapient_node(client, trial, make_user) -> None:
 
 def test_who_may_call_the_sensor_routes(client, trial, make_user, make_org) -> None:
     path = f"/api/v1/trials/{trial['id']}"
-    client.post(f"{path}/courageous", json=document([detection(1.5)]),
+    client.post(f"{path}/courageous", json=document(detection=[seen([1.5])]),
                 headers=auth(trial["soldier"]))
     other_unit = make_user(Role.soldier)
     admin, reviewer = make_user(Role.admin), make_user(Role.reviewer)
@@ -118,7 +121,7 @@ def test_who_may_call_the_sensor_routes(client, trial, make_user, make_org) -> N
                        headers=auth(admin)).status_code == 403
     assert client.post(f"{path}/sensor-sessions", json=body,
                        headers=auth(trial["engineer"])).status_code == 403
-    assert client.post(f"{path}/courageous", json=document([detection(1.5)]),
+    assert client.post(f"{path}/courageous", json=document(detection=[seen([1.5])]),
                        headers=auth(other_unit)).status_code == 404
     assert client.post(f"{path}/sensor-sessions", json=body,
                        headers=auth(reviewer)).status_code == 201
@@ -127,9 +130,9 @@ def test_who_may_call_the_sensor_routes(client, trial, make_user, make_org) -> N
 
 
 def test_imported_detections_reach_the_readiness_gates_at_once(client, trial) -> None:
-    seen = [detection(k + 0.5) for k in range(100)]
-    client.post(f"/api/v1/trials/{trial['id']}/courageous", json=document(seen),
-                headers=auth(trial["soldier"]))
+    every_second = seen([k + 0.5 for k in range(100)])
+    client.post(f"/api/v1/trials/{trial['id']}/courageous",
+                json=document(detection=[every_second]), headers=auth(trial["soldier"]))
     readiness = client.get(f"/api/v1/versions/{trial['version_id']}/readiness",
                            headers=auth(trial["engineer"])).json()
     ready = next(gate for gate in readiness["gates"] if gate["step"] == "ready")
