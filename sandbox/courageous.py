@@ -240,7 +240,7 @@ class CourageousDocument(_Member):
         for count, (path, _, record) in enumerate(records(self), start=1):
             if count > MAX_RECORDS:
                 raise _error(path, "too_many_records",
-                             f"at most {MAX_RECORDS} records in one document", record)
+                             f"at most {MAX_RECORDS} records in one document", None)
             if record.record_number in first_seen:
                 raise _error(path + ("record_number",), "record_number_repeated",
                              f"record_number {record.record_number} is already used at "
