@@ -67,6 +67,14 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings, session: Session) -> Session:
+    """The command line (typer's runner) pointed at the test database and data folder."""
+    monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
+    monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))
+    return session
+
+
+@pytest.fixture
 def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
     return create_app(settings, engine=engine)
 

@@ -5,7 +5,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -42,8 +44,23 @@ def cli_session() -> Iterator[Session]:
 
 
 def fail(error: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}")
+    for line in error_lines(error):
+        console.print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
     return typer.Exit(code=1)
+
+
+def error_lines(error: Exception) -> list[str]:
+    """What was wrong, a line per problem: a validation error as `field: message`, without
+    pydantic's type names and links (a validator's own message as it wrote it)."""
+    if not isinstance(error, ValidationError):
+        return [str(error)]
+    lines = []
+    for problem in error.errors(include_url=False):
+        raised = problem.get("ctx", {}).get("error")
+        message = str(raised) if isinstance(raised, ValueError) else problem["msg"]
+        field = ".".join(map(str, problem["loc"]))
+        lines.append(f"{field}: {message}" if field else message)
+    return lines
 
 
 def score_table(title: str) -> Table:

@@ -42,7 +42,12 @@ def export_feedback(
                                         data_dir=settings.data_dir)
         engine = session.get_bind()
         assert isinstance(engine, Engine)
-        with out.open("wb") as file:
+        try:
+            file = out.open("wb")
+        except OSError as error:
+            why = error.strerror if out.parent.is_dir() else f"there is no folder {out.parent}"
+            raise fail(ValueError(f"--out {out}: {why}")) from error
+        with file:
             for block in feedback_bytes(engine, plan, telemetry, fmt, part):
                 file.write(block)
     held = plan.held_back

@@ -18,16 +18,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hub.app import create_app
-from hub.cli.common import app, console, engine_for, fail, score_row, score_table
+from hub.cli.common import (
+    app,
+    console,
+    engine_for,
+    error_lines,
+    fail,
+    score_row,
+    score_table,
+)
 from hub.flows import demo as demo_data
 from hub.flows.dis import EntityTrack, track_writer
 from hub.flows.engagements import recorder
+from hub.flows.simulation import defender_for
 from hub.listeners.mavlink import listening_lines
 from hub.settings import Settings
 from sandbox import audit, service
 from sandbox.audit import Actor
 from sandbox.errors import DomainError
-from sandbox.models import EngagementCreate
+from sandbox.models import EngagementCreate, Prototype, Version
 from sandbox.money import to_cents, to_eur
 from sandbox.scoring import Condition
 from simulators.bridges.dis_listener import DISBridge, TrackPoint
@@ -54,7 +63,8 @@ class _BridgeLines:
                 engagement_id = record(row)
             except (DomainError, ValueError) as error:  # the registry refused the row
                 self.refused += 1
-                console.print(f"[red]detonation not recorded:[/red] {escape(_brief(error))}",
+                why = "; ".join(error_lines(error))
+                console.print(f"[red]detonation not recorded:[/red] {escape(why)}",
                               soft_wrap=True)
                 return
             self.recorded += 1
@@ -101,14 +111,6 @@ class _BridgeLines:
                 f"({self.lost} lost); "
                 f"ignored: {ignored or 'none'}; malformed {bridge.malformed}; "
                 f"other exercises {bridge.other_exercises}")
-
-
-def _brief(error: Exception) -> str:
-    """A validation error as one line (field: problem), without pydantic's links."""
-    if isinstance(error, ValidationError):
-        problem = error.errors()[0]
-        return f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}"
-    return str(error)
 
 
 def _eur(text: str) -> Decimal:
@@ -224,12 +226,12 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
         audit.audit_writes(session, Actor(role="cli", request="demo"))
         accounts_made = demo_data.load(session=session, data_dir=settings.data_dir)
         _print_leaderboard(session)
-    _print_accounts(accounts_made)
+    url = f"http://{settings.host}:{port or settings.port}"
+    _print_accounts(accounts_made, url)
     if not serve_after:
         engine.dispose()
     else:
-        url = f"http://{settings.host}:{port or settings.port}"
-        console.print(f"serving on {url} (OpenAPI docs at {url}/docs); Ctrl-C stops")
+        console.print(f"serving on {url}; Ctrl-C stops")
         uvicorn.run(create_app(settings, engine=engine), host=settings.host,
                     port=port or settings.port, log_level="warning", **server_options(settings))
 
@@ -253,16 +255,39 @@ def _print_leaderboard(session: Session) -> None:
             tables[where] = score_table(f"{where.scenario} against {where.threat_kind}, "
                                         f"{where.trial_kind} trials (baselines' USD figures "
                                         "taken as EUR equivalents)")
-        score_row(tables[where], f"{row.prototype.name} {row.version.version} "
-                                 f"({row.version.unit_cost_cents // 100:,} EUR)", row.score)
+        score_row(tables[where], defender_label(row.version, row.prototype), row.score)
     for table in tables.values():
         console.print(table)
 
 
-def _print_accounts(made: list[tuple[str, str, str]]) -> None:
-    table = Table(title="Demo accounts (log in at /docs → Authorize)")
+def defender_label(version: Version, prototype: Prototype) -> str:
+    """Name, the ids other commands ask for, and what one use costs: a reusable system pays
+    per sortie (a gun's rounds), so its unit cost alone, often 0, would mislead."""
+    try:
+        sortie_cents = defender_for(version, prototype).operating_cost_cents
+    except DomainError:  # parameters the simulator cannot fly: no sortie cost to show
+        sortie_cents = 0
+    costs = []
+    if version.unit_cost_cents or not sortie_cents:
+        costs.append(f"{_eur_text(version.unit_cost_cents)}"
+                     + (", reusable" if version.reusable else " each"))
+    if sortie_cents:
+        costs.append(f"{_eur_text(sortie_cents)} a sortie")
+    return (f"{prototype.name} {version.version}\n"
+            f"prototype {prototype.id}, version {version.id}; {'; '.join(costs)}")
+
+
+def _eur_text(cents: int) -> str:
+    """Whole euros as such, anything else to the cent (a cost under 1 EUR is not 0)."""
+    return f"{cents // 100:,} EUR" if cents % 100 == 0 else f"{to_eur(cents):,.2f} EUR"
+
+
+def _print_accounts(made: list[tuple[str, str, str]], url: str) -> None:
+    table = Table(title="Demo accounts")
     for column in ("user", "role", "password"):
         table.add_column(column)
     for row in made:
         table.add_row(*row)
     console.print(table)
+    console.print(f"log in at {url}/login (the pages) or at {url}/docs → Authorize (the API)",
+                  soft_wrap=True)

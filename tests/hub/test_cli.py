@@ -1,18 +1,10 @@
-import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from hub.cli import app
-from sandbox.models import Organisation, User
+from sandbox.models import Organisation, Prototype, User, Version
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch, settings, session):
-    monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
-    monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))
-    return session
 
 
 def test_orgs_and_users_are_created_from_the_command_line(cli_env) -> None:
@@ -41,6 +33,12 @@ def test_demo_loads_once_and_prints_leaderboard_and_log_ins(cli_env) -> None:
     assert first.exit_code == 0, first.output
     assert "Patriot-class SAM" in first.output
     assert "demo-reviewer-pass" in first.output
+    hornet = cli_env.exec(select(Version).join(Prototype).where(
+        Prototype.name == "Hornet interceptor", Version.version == "1.1.0")).one()
+    # ids for the other commands, a gun's cost per sortie (its unit cost is 0), where to log in
+    assert f"prototype {hornet.prototype_id}, version {hornet.id}; 4,500 EUR each" in first.output
+    assert "7,000 EUR a sortie" in first.output and "(0 EUR)" not in first.output
+    assert "/login (the pages) or at http" in first.output
     users = len(cli_env.exec(select(User)).all())
     second = runner.invoke(app, ["demo", "--no-serve"])
     assert second.exit_code == 0

@@ -25,13 +25,6 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(monkeypatch, settings, session):
-    monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
-    monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))
-    return session
-
-
-@pytest.fixture
 def trial_id(client, make_user) -> int:
     engineer, soldier = make_user(Role.engineer), make_user(Role.soldier)
     version = new_version(client, engineer, new_prototype(client, engineer)["id"])
