@@ -30,6 +30,7 @@ from hub.pages.session import (
     check_csrf,
 )
 from hub.pages.track import latest_track
+from hub.ws.registry import token_subject
 from sandbox import accounts, decisions, service
 from sandbox.errors import DomainError, Forbidden
 from sandbox.feedback import (
@@ -89,7 +90,8 @@ async def log_in(request: Request, session: SessionDep, settings: SettingsDep) -
     address = request.client.host if request.client else ""
     user = None
     if not throttle.retry_after_s(address):
-        user = accounts.authenticate(session=session, name=name, password=password)
+        user = accounts.authenticate(session=session, name=name, password=password,
+                                     source=address).user
     if user is None:
         throttle.failed(address)
         return page(request, "login.html", None, code=401, username=name,
@@ -108,6 +110,7 @@ async def log_out(request: Request, session: SessionDep, _user: PageAnyone) -> R
     claims = request.state.token_claims
     accounts.revoke_token(session=session, jti=claims["jti"],
                           expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    request.app.state.sockets.close(token_subject(claims["jti"]), "logged out")
     response = see_other("/login")
     response.delete_cookie(COOKIE)
     return response

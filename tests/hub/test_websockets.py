@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.sync.client import connect
 
 from hub.app import create_app
+from hub.pages.session import COOKIE, csrf_token
 from hub.ws.registry import token_subject
 from sandbox.models import Role
 from tests.conftest import PASSWORD, SECRET, auth
@@ -119,6 +120,20 @@ def test_logging_out_closes_that_tokens_websockets(app, client, make_user) -> No
         app.state.feed.publish(engineer.organisation_id, {"event": "report"})
         assert kept.receive_json() == {"event": "report"}  # another token's socket lives on
         assert app.state.sockets.count(token_subject(_jti(staying))) == 1
+
+
+def test_logging_out_of_the_pages_closes_that_sessions_websockets(app, client,
+                                                                  make_user) -> None:
+    engineer = make_user(Role.engineer)
+    assert client.post("/login", data={"username": engineer.name, "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    token = client.cookies[COOKIE]
+    with client.websocket_connect(f"/ws/feed?token={token}") as websocket:
+        assert _until(lambda: app.state.sockets.count() == 1)
+        client.post("/logout", data={"csrf": csrf_token(SECRET, _jti(token))})
+        with pytest.raises(WebSocketDisconnect) as ended:
+            websocket.receive_json()
+        assert (ended.value.code, ended.value.reason) == (1008, "logged out")
 
 
 def test_revoking_a_key_closes_its_event_sockets(app, client, trial_key, make_user) -> None:
