@@ -15,6 +15,8 @@ Then the rate is doubled from the highest given until messages are lost, to show
 begins on this machine.
 """
 
+from __future__ import annotations
+
 import argparse
 import socket
 import subprocess
@@ -24,17 +26,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import uvicorn
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from benchmarks.decode import copter_frames
-from benchmarks.ingest import _session as bench_trial_session
-from hub.app import create_app
-from hub.db import make_engine
-from hub.listeners.mavlink import Router
-from hub.settings import Settings
-from sandbox.models import TelemetrySession
+
+if TYPE_CHECKING:  # the vehicles' process imports none of the hub
+    import uvicorn
+
+    from hub.listeners.mavlink import Router
 
 MAX_SENDERS = 64
 SETTLE_S = 5.0  # no new message stored for this long: the hub has committed all it will
@@ -71,7 +70,9 @@ def send(port: int, senders: int, rate: float, seconds: float) -> None:
 def _vehicles(port: int, senders: int, rate: int, seconds: float) -> tuple[int, float]:
     child = subprocess.run([sys.executable, "-m", "benchmarks.udp", "--send", str(port),
                             str(senders), str(rate), str(seconds)],
-                           capture_output=True, text=True, check=True)
+                           capture_output=True, text=True)
+    if child.returncode:
+        raise SystemExit(f"the vehicles' process failed:\n{child.stderr}")
     sent, elapsed = child.stdout.split()
     return int(sent), float(elapsed)
 
@@ -107,6 +108,15 @@ def _print(run: Run) -> None:
 
 
 def _hub(folder: Path, port: int) -> tuple[uvicorn.Server, Router]:
+    import uvicorn
+    from sqlmodel import Session
+
+    from benchmarks.ingest import _session as bench_trial_session
+    from hub.app import create_app
+    from hub.db import make_engine
+    from hub.settings import Settings
+    from sandbox.models import TelemetrySession
+
     database = f"sqlite:///{folder / 'hub.db'}"
     bench_trial_session(database)  # migrates, and makes a trial
     engine = make_engine(database)
