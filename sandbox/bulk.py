@@ -19,21 +19,29 @@ from sandbox.models import Engagement
 COLUMNS = ("trial_id", "threat_kind", "threat_cost_cents", "interceptors_used", "outcome",
            "time_to_intercept_s", "operating_cost_cents", "created_at")
 TEXT = ("threat_kind", "outcome")
+COPY_FROM_ROWS = 1_000  # below this, COPY's set-up costs more than it saves
 
 
 def insert_engagements(session: Session, *, trial_id: int, engagements: pd.DataFrame,
                        created_at: datetime, with_ids: bool = False) -> np.ndarray | None:
-    """Insert engagement rows (columns `ENGAGEMENT_COLUMNS`, money in integer cents) of one
+    """Insert engagement rows (`engagement_rows.COLUMNS`, money in integer cents) of one
     trial; with `with_ids` (always, on SQLite) return their ids in row order."""
     connection = session.connection()
     driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql and len(engagements) > COPY_FROM_ROWS:
         return _copy(driver, _arrow_rows(trial_id, engagements, created_at), with_ids=with_ids)
-    stamp = Engagement.__table__.c.created_at.type.bind_processor(connection.dialect)(created_at)
     n = len(engagements)
-    rows = list(zip([trial_id] * n, *(_values(engagements[name]) for name in COLUMNS[1:-1]),
-                    [stamp] * n, strict=True))
-    return _executemany(driver, rows)
+    columns = [[trial_id] * n, *(_values(engagements[name]) for name in COLUMNS[1:-1])]
+    if postgresql:  # a few rows, e.g. one soldier's: one INSERT … RETURNING is quicker
+        table = Engagement.__table__  # type: ignore[attr-defined]
+        found = connection.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True),
+            [dict(zip(COLUMNS, (*row, created_at), strict=True))
+             for row in zip(*columns, strict=True)])
+        return np.array(found.scalars().all(), np.int64)
+    stamp = Engagement.__table__.c.created_at.type.bind_processor(connection.dialect)(created_at)
+    return _executemany(driver, list(zip(*columns, [stamp] * n, strict=True)))
 
 
 def _values(series: pd.Series) -> list[Any]:
