@@ -67,11 +67,12 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # what file ingests killed with the previous process left: staging, pending rows
-        sweep_file_ingests(engine=app.state.engine, data_dir=app.state.settings.data_dir)
-        router = Router(engine=app.state.engine, data_dir=app.state.settings.data_dir)
+        sweep_file_ingests(engine=app.state.engine, data_dir=app.state.settings.data_dir,
+                           storage=app.state.settings.storage())
+        router = Router(engine=app.state.engine, storage=app.state.settings.storage())
         app.state.mavlink_router = router
         stop_sapient = await start_sapient(app.state.engine, specs=app.state.settings.sapient,
-                                           data_dir=app.state.settings.data_dir,
+                                           storage=app.state.settings.storage(),
                                            geoid_grid=app.state.settings.geoid_grid)
         await router.start(endpoints)
         checkpoints = asyncio.create_task(audit_chain.keep_checkpoints(

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from telemetry.objects import Storage, storage_at
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOLDIERSLAB_", extra="ignore")
@@ -40,6 +42,10 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="", description="comma-separated addresses or "
                                  "networks of reverse proxies whose X-Forwarded-For is "
                                  "believed; empty: nobody's")
+    telemetry_url: str = Field(default="", pattern=r"^(s3://[^/]+.*|file://.+|[^:]*)$",
+                               description="where telemetry Parquet is kept: s3://bucket/prefix "
+                               "(endpoint, region and credentials from the AWS_* variables) or "
+                               "a local folder; empty: data_dir/telemetry")
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -56,6 +62,10 @@ class Settings(BaseSettings):
     def audit_secret(self) -> bytes:
         """The audit chain's key, kept out of the database (like secret())."""
         return self._kept_secret(self.audit_key, "AUDIT_KEY", "audit_key").encode()
+
+    def storage(self) -> Storage:
+        """Where telemetry and sensor detections are kept (the same for every hub replica)."""
+        return storage_at(self.telemetry_url or str(self.data_dir / "telemetry"))
 
     def audit_checkpoint_path(self) -> Path:
         return self.audit_checkpoints or self.data_dir / "audit_checkpoints.jsonl"

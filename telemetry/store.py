@@ -1,31 +1,46 @@
-"""Bulk telemetry on disk: Parquet parts per message type, committed batch by batch.
+"""Bulk telemetry in a Storage (a local folder or an S3 bucket): Parquet parts per message type,
+committed batch by batch, safely from several processes at once.
 
-Layout of a session directory:
-    <MESSAGE>/part-<batch>.parquet   one part per message type per batch
-    batches/<batch>.json             the batch's manifest: written last, atomically
+Layout under a session's prefix:
+    <MESSAGE>/part-<writer>.parquet   one part per message type per batch, under a name no
+                                     other writer uses
+    batches/<batch>.json             the batch's manifest: its parts, their rows, bytes and
+                                     log-time range
 
-Protocol: a client numbers its batches (1, 2, 3, …). `append` writes the parts, fsyncs them,
-then renames the manifest into place and fsyncs the directory: that rename is the commit, and
-only after `append` returns may the messages be acknowledged. A batch whose manifest exists is
-a duplicate (a client resending after a crash) and is skipped; parts without a manifest are
-leftovers of a crash and are removed on open. So nothing acknowledged is lost, and nothing is
-stored twice. A restarted session appends after `last_batch()`; it never overwrites.
+Protocol: a client numbers its batches (1, 2, 3, …). `append` writes the parts, then creates
+the manifest with a conditional write (`Storage.create`: If-None-Match on S3, an exclusive
+link on disk). That create is the commit, and only after `append` returns may the messages be
+acknowledged. If the manifest's name is taken, another writer committed the batch first (this
+process before a crash, or another hub replica the device reconnected to): its parts count,
+this writer deletes its own, and the batch is a duplicate. So two processes can never both
+commit a batch: nothing acknowledged is lost, nothing is stored twice. Readers go by the
+manifests only, so parts of a writer killed before its commit are never read. A restarted
+session appends after `last_batch()`; it never overwrites.
+
+Manifests never change once written: a store object keeps those it has read, and `refresh`
+reads only the ones committed since (from the first batch number it does not know yet, so a
+batch committed late by a slow replica is still found).
 """
 
 import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
+import secrets
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-MANIFESTS = "batches"
+from telemetry.objects import Storage, get_many, put_many
+
+MANIFESTS = "batches/"
 
 
 class NoTime(ValueError):
     """A time range was asked of messages that carry no `time_us`."""
+
+
+class OldLayout(ValueError):
+    """A manifest of the layout before this one (counts only)."""
 
 
 @dataclass(frozen=True)
@@ -43,74 +58,129 @@ class SessionStats:
     batches: int
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a directory's entries (a new or renamed file) durable."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+@dataclass(frozen=True)
+class Part:
+    key: str  # under the session's prefix
+    rows: int
+    bytes: int
+    time_us: tuple[int, int] | None  # first and last log time; None: the rows carry none
 
 
-def _write_durably(path: Path, write: object) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)  # type: ignore[operator]
-    with open(temporary, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+Manifest = dict[str, Part]
+
+
+def _manifest_bytes(manifest: Manifest) -> bytes:
+    return json.dumps({name: asdict(part) for name, part in manifest.items()}).encode()
+
+
+def _parsed(data: bytes, key: str) -> Manifest:
+    parts = json.loads(data)
+    if any(isinstance(part, int) for part in parts.values()):
+        raise OldLayout(f"{key}: written by a hub before manifests named their parts; "
+                        "re-ingest the session's log")
+    return {name: Part(part["key"], part["rows"], part["bytes"],
+                       tuple(part["time_us"]) if part["time_us"] else None)  # type: ignore[arg-type]
+            for name, part in parts.items()}
+
+
+def _parquet(table: pd.DataFrame) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _time_range(table: pd.DataFrame) -> tuple[int, int] | None:
+    if "time_us" not in table:
+        return None
+    return int(table["time_us"].min()), int(table["time_us"].max())
 
 
 class SessionStore:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        (directory / MANIFESTS).mkdir(parents=True, exist_ok=True)
-        self._manifests = {int(p.stem): json.loads(p.read_text())
-                           for p in (directory / MANIFESTS).glob("*.json")}
-        self._clean()
+    def __init__(self, storage: Storage, prefix: str) -> None:
+        self.storage, self.prefix = storage, prefix.rstrip("/") + "/"
+        self._manifests: dict[int, Manifest] = {}  # replaced whole, never changed in place
+        self._complete = 0  # every batch 1 … this one is known
+        self.refresh()
 
-    def _clean(self) -> None:
-        for part in self.directory.glob("*/*"):
-            uncommitted = part.name.startswith(".") or (
-                part.parent.name != MANIFESTS and part.suffix == ".parquet"
-                and int(part.stem.removeprefix("part-")) not in self._manifests)
-            if uncommitted:
-                part.unlink()
+    def _manifest_key(self, batch: int) -> str:
+        return f"{self.prefix}{MANIFESTS}{batch:012d}.json"
+
+    def refresh(self) -> "SessionStore":
+        """Learn the batches committed since the last look, by any process."""
+        after = self._manifest_key(self._complete) if self._complete else None
+        keys = [entry.key for entry in self.storage.list(self.prefix + MANIFESTS, after=after)
+                if entry.key.endswith(".json")]
+        batches = [int(key.rsplit("/", 1)[1].removesuffix(".json")) for key in keys]
+        fresh = [(batch, key) for batch, key in zip(batches, keys, strict=True)
+                 if batch not in self._manifests]
+        found = get_many(self.storage, [key for _, key in fresh])
+        self._learn({batch: _parsed(data, key)
+                     for (batch, key), data in zip(fresh, found, strict=True)})
+        return self
+
+    def _learn(self, manifests: dict[int, Manifest]) -> None:
+        known = {**self._manifests, **manifests}
+        complete = self._complete
+        while complete + 1 in known:
+            complete += 1
+        self._manifests, self._complete = known, complete
 
     def last_batch(self) -> int:
         return max(self._manifests, default=0)
 
     def append(self, frames: dict[str, pd.DataFrame], *, batch: int) -> AppendResult:
-        """Store one batch durably; a batch number seen before is a duplicate and skipped."""
+        """Store one batch durably; a batch number committed before is a duplicate, skipped."""
         if batch < 1:
             raise ValueError("batch: numbers start at 1")
-        if batch in self._manifests:
-            return AppendResult(batch, sum(self._manifests[batch].values()), duplicate=True)
-        counts = {name: len(table) for name, table in frames.items() if len(table)}
-        for name, table in frames.items():
-            if len(table):
-                folder = self.directory / name
-                folder.mkdir(exist_ok=True)
-                arrow = pa.Table.from_pandas(table, preserve_index=False)
-                _write_durably(folder / f"part-{batch:012d}.parquet",
-                               lambda path, arrow=arrow: pq.write_table(arrow, path))
-                fsync_dir(folder)
-        manifest = self.directory / MANIFESTS / f"{batch:012d}.json"
-        _write_durably(manifest, lambda path: path.write_text(json.dumps(counts)))
-        fsync_dir(manifest.parent)
-        self._manifests[batch] = counts
-        return AppendResult(batch, sum(counts.values()))
+        if batch not in self._manifests:
+            manifest = self._write_parts(frames)
+            if self._commit(batch, manifest):
+                return AppendResult(batch, _rows(manifest))
+            self._lost(batch, manifest)
+        return AppendResult(batch, _rows(self._manifests[batch]), duplicate=True)
+
+    def append_next(self, frames: dict[str, pd.DataFrame]) -> AppendResult:
+        """Store rows as the session's next batch, whichever number another writer took."""
+        manifest = self._write_parts(frames)
+        while True:
+            batch = self.refresh().last_batch() + 1
+            if self._commit(batch, manifest):
+                return AppendResult(batch, _rows(manifest))
+
+    def _write_parts(self, frames: dict[str, pd.DataFrame]) -> Manifest:
+        writer = secrets.token_hex(8)
+        tables = {name: table for name, table in frames.items() if len(table)}
+        blobs = {name: _parquet(table) for name, table in tables.items()}
+        manifest = {name: Part(f"{name}/part-{writer}.parquet", len(table), len(blobs[name]),
+                               _time_range(table)) for name, table in tables.items()}
+        put_many(self.storage, {self.prefix + part.key: blobs[name]
+                                for name, part in manifest.items()})
+        return manifest
+
+    def _commit(self, batch: int, manifest: Manifest) -> bool:
+        if not self.storage.create(self._manifest_key(batch), _manifest_bytes(manifest)):
+            return False
+        self._learn({batch: manifest})
+        return True
+
+    def _lost(self, batch: int, manifest: Manifest) -> None:
+        """Another writer committed this batch: drop our parts, keep the winner's manifest."""
+        self.storage.delete(self.prefix + part.key for part in manifest.values())
+        key = self._manifest_key(batch)
+        self._learn({batch: _parsed(self.storage.get(key), key)})
 
     def message_names(self) -> list[str]:
-        return sorted({name for counts in self._manifests.values() for name in counts})
+        return sorted({name for manifest in self._manifests.values() for name in manifest})
 
     def batches(self) -> list[int]:
         """Committed batch numbers, in order (a file's batches follow its bytes)."""
         return sorted(self._manifests)
 
-    def _parts(self, message: str, batches: list[int] | None) -> list[Path]:
-        return [self.directory / message / f"part-{batch:012d}.parquet"
-                for batch in (self.batches() if batches is None else batches)
-                if message in self._manifests.get(batch, {})]
+    def _parts(self, message: str, batches: list[int] | None) -> list[Part]:
+        manifests = self._manifests
+        return [manifests[batch][message]
+                for batch in (sorted(manifests) if batches is None else batches)
+                if message in manifests.get(batch, {})]
 
     def read(self, message: str, *, every: int = 1, columns: list[str] | None = None,
              window_us: tuple[int, int] | None = None,
@@ -123,42 +193,44 @@ class SessionStore:
         parts = self._parts(message, batches)
         if not parts:
             return pd.DataFrame()
-        where = ([("time_us", ">=", window_us[0]), ("time_us", "<", window_us[1])]
-                 if window_us is not None else None)  # row groups outside are never read
-        if where and "time_us" not in pq.read_schema(parts[0]).names:
-            raise NoTime(f"{message} messages carry no time_us")
-        table = pd.concat([pq.read_table(part, columns=columns, filters=where).to_pandas()
-                           for part in parts], ignore_index=True)
+        where = None
+        if window_us is not None:
+            if parts[0].time_us is None:
+                raise NoTime(f"{message} messages carry no time_us")
+            where = [("time_us", ">=", window_us[0]), ("time_us", "<", window_us[1])]
+            parts = [part for part in parts if part.time_us is not None  # parts outside: unread
+                     and part.time_us[1] >= window_us[0] and part.time_us[0] < window_us[1]
+                     ] or parts[:1]  # one, to answer with the columns and no rows
+        blobs = get_many(self.storage, [self.prefix + part.key for part in parts])
+        table = pd.concat([pq.read_table(pa.BufferReader(blob), columns=columns,
+                                         filters=where).to_pandas() for blob in blobs],
+                          ignore_index=True)
         return table.iloc[::every].reset_index(drop=True)
 
+    def part_keys(self, message: str) -> list[str]:
+        """The storage keys of a message type's committed parts, in order (for readers that
+        scan Parquet themselves, such as Polars)."""
+        return [self.prefix + part.key for part in self._parts(message, None)]
+
     def start_us(self) -> int | None:
-        """The session's first `time_us` (log time), from the first batch's Parquet statistics;
-        None for a session whose messages carry none (a live stream)."""
+        """The session's first `time_us` (log time), from the first batch's manifest; None for
+        a session whose messages carry none (a live stream)."""
         if not self._manifests:
             return None
-        first = min(self._manifests)
-        lows = [_column_min(self.directory / name / f"part-{first:012d}.parquet", "time_us")
-                for name in self._manifests[first]]
-        known = [low for low in lows if low is not None]
+        known = [part.time_us[0] for part in self._manifests[min(self._manifests)].values()
+                 if part.time_us is not None]
         return min(known) if known else None
 
     def stats(self) -> SessionStats:
         counts: dict[str, int] = {}
-        for batch in self._manifests.values():
-            for name, count in batch.items():
-                counts[name] = counts.get(name, 0) + count
-        size = sum(p.stat().st_size for p in self.directory.glob("*/*") if p.is_file())
+        size = 0
+        for manifest in self._manifests.values():
+            for name, part in manifest.items():
+                counts[name] = counts.get(name, 0) + part.rows
+                size += part.bytes
         return SessionStats(messages=sum(counts.values()), counts=dict(sorted(counts.items())),
                             bytes_on_disk=size, batches=len(self._manifests))
 
 
-def _column_min(part: Path, column: str) -> int | None:
-    metadata = pq.read_metadata(part)
-    names = metadata.schema.names
-    if column not in names or not metadata.num_rows:
-        return None
-    index = names.index(column)
-    stats = [metadata.row_group(i).column(index).statistics
-             for i in range(metadata.num_row_groups)]
-    lows = [int(s.min) for s in stats if s is not None and s.has_min_max]
-    return min(lows) if lows else None
+def _rows(manifest: Manifest) -> int:
+    return sum(part.rows for part in manifest.values())

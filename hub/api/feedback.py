@@ -63,7 +63,7 @@ def feedback(request: Request, prototype: PrototypeDep, session: SessionDep,
     plan = feedback_plan(session=session, prototype=prototype, master_secret=secret,
                          k=settings.k_anonymity, l=settings.l_diversity)
     telemetry = telemetry_summaries(session=session, prototype=prototype, master_secret=secret,
-                                    data_dir=settings.data_dir)
+                                    storage=settings.storage())
     return download(request.app.state.engine, plan, telemetry, format, part)
 
 

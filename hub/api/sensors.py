@@ -62,9 +62,9 @@ def import_courageous(request: Request, trial: TrialDep,
                       document: Annotated[CourageousDocument, Body()], session: SessionDep,
                       settings: SettingsDep, _user: TrialWriter) -> dict[str, int]:
     row, count = sensors.import_courageous(
-        session=session, engine=request.app.state.engine, data_dir=settings.data_dir,
+        session=session, engine=request.app.state.engine, storage=settings.storage(),
         trial=trial, document=document)
-    sensors.refresh_summary(engine=request.app.state.engine, data_dir=settings.data_dir,
+    sensors.refresh_summary(engine=request.app.state.engine, storage=settings.storage(),
                             sensor_session_id=row.id or 0, geoid_grid=settings.geoid_grid)
     return {"sensor_session_id": row.id or 0, "detections": count}
 
@@ -76,7 +76,7 @@ def detection(trial: TrialDep, session: SessionDep, settings: SettingsDep, _user
               sensor_session: Annotated[Id | None, Query()] = None) -> dict[str, Any]:
     sensor = sensors.trial_sensor(session=session, trial=trial,
                                   sensor_session_id=sensor_session)
-    scored = sensors.detection_score(session=session, data_dir=settings.data_dir, trial=trial,
+    scored = sensors.detection_score(session=session, storage=settings.storage(), trial=trial,
                                      sensor=sensor, geoid_grid=settings.geoid_grid)
     return {"sensor_session_id": scored.sensor_session_id, **asdict(scored.score)}
 
@@ -106,5 +106,5 @@ def list_activations(trial: TrialDep, session: SessionDep,
                     "(soldier of the unit; reviewer, admin)")
 def ew_effect(trial: TrialDep, session: SessionDep, settings: SettingsDep,
               _user: TrialReader) -> dict[str, Any]:
-    return asdict(jammers.trial_ew_effect(session=session, data_dir=settings.data_dir,
+    return asdict(jammers.trial_ew_effect(session=session, storage=settings.storage(),
                                           trial=trial))

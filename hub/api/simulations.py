@@ -3,7 +3,6 @@
 import threading
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
@@ -18,6 +17,7 @@ from sandbox import access, audit
 from sandbox.audit import Actor
 from sandbox.errors import DomainError
 from sandbox.models import Role, User, Version
+from telemetry.objects import Storage
 
 router = APIRouter(tags=["simulations"])
 
@@ -64,12 +64,12 @@ def start(request: Request, version: VersionDep, body: SimulationRequest, sessio
               owner_id=user.id or 0, organisation_id=prototype.organisation_id)
     request.app.state.simulations[job.status.id] = job
     background.add_task(_run, request.app.state.engine, job, version.id or 0, body,
-                        session.info["actor"], user, request.app.state.settings.data_dir)
+                        session.info["actor"], user, request.app.state.settings.storage())
     return job.status
 
 
 def _run(engine: Engine, job: Job, version_id: int, body: SimulationRequest, actor: Actor,
-         user: User, data_dir: Path) -> None:
+         user: User, storage: Storage) -> None:
     def progress(done: int, total: int) -> None:
         with job.lock:
             job.status.done_runs = done
@@ -81,7 +81,7 @@ def _run(engine: Engine, job: Job, version_id: int, body: SimulationRequest, act
             assert version is not None
             trial = run_simulation(session=session, version=version,
                                    scenario=scenario_named(body.scenario, allow_files=False),
-                                   runs=body.runs, seed=body.seed, by=user, data_dir=data_dir,
+                                   runs=body.runs, seed=body.seed, by=user, storage=storage,
                                    progress=progress)
             with job.lock:
                 job.status.trial_id, job.status.status = trial.id, "done"

@@ -61,7 +61,8 @@ def open_session(trial: TrialDep, body: TelemetrySessionCreate, session: Session
 async def upload(request: Request, trial: TrialDep, session: SessionDep,
                  settings: SettingsDep, _user: TrialWriter) -> TelemetrySession:
     engine = request.app.state.engine
-    await run_in_threadpool(sweep, engine=engine, data_dir=settings.data_dir)
+    await run_in_threadpool(sweep, engine=engine, data_dir=settings.data_dir,
+                            storage=settings.storage())
     with Staging(settings.data_dir) as staging:
         size = 0
         with staging.spool.open("wb") as spool:
@@ -71,8 +72,9 @@ async def upload(request: Request, trial: TrialDep, session: SessionDep,
         if size == 0:
             raise Invalid("body: the upload is empty; send the log file as the request body")
         staged = await run_in_threadpool(stage_file, staging=staging, path=staging.spool)
-        return commit_staged(session=session, data_dir=settings.data_dir, staging=staging,
-                             staged=staged, trial_id=trial.id or 0)
+        return await run_in_threadpool(commit_staged, session=session,
+                                       storage=settings.storage(), staging=staging,
+                                       staged=staged, trial_id=trial.id or 0)
 
 
 def telemetry_session(session_id: Id, session: SessionDep, user: AnyUser) -> TelemetrySession:
@@ -100,7 +102,7 @@ TelemetrySessionDep = Annotated[TelemetrySession, Depends(telemetry_session)]
                     "get no absolute positions)")
 def read_session(request: Request, row: TelemetrySessionDep, session: SessionDep,
                  settings: SettingsDep, user: AnyUser) -> dict[str, object]:
-    store = open_store(settings.data_dir, row.id or 0)
+    store = open_store(settings.storage(), row.id or 0)
     frames = {name: store.read(name) for name in ("GLOBAL_POSITION_INT", "GPS_RAW_INT",
                                                    "VFR_HUD", "SYS_STATUS", "BATTERY_STATUS",
                                                    "HEARTBEAT") if name in row.counts}
@@ -134,7 +136,7 @@ def messages(request: Request, row: TelemetrySessionDep, name: str, session: Ses
              since: Since = None, until: Until = None) -> Response:
     if not MESSAGE_NAME.match(name):
         raise Invalid("name: a message name such as ATTITUDE, DF_GPS or ULG_battery_status")
-    store = open_store(settings.data_dir, row.id or 0)
+    store = open_store(settings.storage(), row.id or 0)
     if name not in row.counts:
         raise NotFound(f"no {name} messages in telemetry session {row.id}")
     table = _read(store, name, every=every, window_us=_window(store, row, since, until))
@@ -152,7 +154,7 @@ def messages(request: Request, row: TelemetrySessionDep, name: str, session: Ses
 def tlog_segment(request: Request, row: TelemetrySessionDep, session: SessionDep,
                  settings: SettingsDep, user: AnyUser, since: Since = None,
                  until: Until = None) -> StreamingResponse:
-    store = open_store(settings.data_dir, row.id or 0)
+    store = open_store(settings.storage(), row.id or 0)
     window, start = _window(store, row, since, until), store.start_us()
     if start is None:
         raise Invalid(f"telemetry session {row.id} carries no log time (a live stream): a .tlog "
@@ -172,7 +174,7 @@ def _segment(request: Request, store: SessionStore, trial_id: int, names: list[s
              window: tuple[int, int] | None, *, start_us: int, raw: bool) -> Iterator[bytes]:
     """One batch at a time: a file's batches follow its bytes, so the pieces stay in time order
     and no request holds a whole session."""
-    secret, data_dir = request.app.state.secret, request.app.state.settings.data_dir
+    secret, storage = request.app.state.secret, request.app.state.settings.storage()
     for batch in store.batches():
         tables = {name: table for name in names
                   if len(table := store.read(name, window_us=window, batches=[batch]))}
@@ -181,7 +183,7 @@ def _segment(request: Request, store: SessionStore, trial_id: int, names: list[s
             continue
         with Session(request.app.state.engine) as session:
             trial = session.get(Trial, trial_id)
-            released = {name: redacted_messages(session, secret, data_dir, trial, name, table,
+            released = {name: redacted_messages(session, secret, storage, trial, name, table,
                                                 start_us=start_us)
                         for name, table in tables.items()} if trial is not None else {}
         yield tlog_bytes(local_tables({k: v for k, v in released.items() if v is not None}))
@@ -215,7 +217,7 @@ def _redacted(request: Request, session: SessionDep, row: TelemetrySession, name
     trial = session.get(Trial, row.trial_id)
     assert trial is not None
     redacted = redacted_messages(session, request.app.state.secret,
-                                 request.app.state.settings.data_dir, trial, name, table,
+                                 request.app.state.settings.storage(), trial, name, table,
                                  start_us=start_us)
     if redacted is None:
         raise Forbidden(f"{name} is not among the telemetry fields released outside the "

@@ -39,7 +39,7 @@ def export_feedback(
         plan = feedback_plan(session=session, prototype=found, master_secret=secret,
                              k=settings.k_anonymity, l=settings.l_diversity)
         telemetry = telemetry_summaries(session=session, prototype=found, master_secret=secret,
-                                        data_dir=settings.data_dir)
+                                        storage=settings.storage())
         engine = session.get_bind()
         assert isinstance(engine, Engine)
         try:

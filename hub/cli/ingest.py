@@ -28,12 +28,12 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
             audit.audit_writes(session, Actor(role="cli", request=f"ingest {file.name}"))
             if session.get(Trial, trial) is None:
                 raise fail(ValueError(f"trial: no trial {trial}"))
-            sweep(engine=engine, data_dir=settings.data_dir)
+            sweep(engine=engine, data_dir=settings.data_dir, storage=settings.storage())
             with Staging(settings.data_dir) as staging, Progress(console=console) as bar:
                 task = bar.add_task(f"ingesting {file.name}", total=file.stat().st_size)
                 staged = stage_file(staging=staging, path=file,
                                     progress=lambda done: bar.update(task, completed=done))
-                row = commit_staged(session=session, data_dir=settings.data_dir,
+                row = commit_staged(session=session, storage=settings.storage(),
                                     staging=staging, staged=staged, trial_id=trial)
             _report(row)
     except Invalid as error:

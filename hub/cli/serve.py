@@ -187,7 +187,7 @@ def _bridge(engine: Engine, settings: Settings, lines: _BridgeLines, *, trial: i
             exercise: int, threat_kind: str, cost_cents: int, source: str) -> DISBridge:
     """The listener's state, its callbacks storing into the trial (which must exist)."""
     record = recorder(engine, trial, source=source)
-    write = track_writer(engine, settings.data_dir, trial, exercise_id=exercise, source=source)
+    write = track_writer(engine, settings.storage(), trial, exercise_id=exercise, source=source)
     return DISBridge(exercise_id=exercise, threat_kind=threat_kind, threat_cost_cents=cost_cents,
                      record=lines.engagement(record), tracks=lines.tracks(write),
                      on_malformed=lines.malformed)
@@ -224,7 +224,7 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True
     engine = engine_for(settings)
     with Session(engine) as session:
         audit.audit_writes(session, Actor(role="cli", request="demo"))
-        accounts_made = demo_data.load(session=session, data_dir=settings.data_dir)
+        accounts_made = demo_data.load(session=session, storage=settings.storage())
         _print_leaderboard(session)
     url = f"http://{settings.host}:{port or settings.port}"
     _print_accounts(accounts_made, url)

@@ -40,7 +40,7 @@ def simulate_command(
 
                 trial = run_simulation(session=session, version=found, scenario=chosen,
                                        runs=runs, seed=seed, by=None,
-                                       data_dir=Settings().data_dir, progress=progress)
+                                       storage=Settings().storage(), progress=progress)
             board = service.leaderboard(session=session, by=None,
                                         where=BoardFilter(scenario=chosen.name,
                                                           trial_kind=TrialKind.simulation))

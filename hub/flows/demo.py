@@ -9,7 +9,6 @@ equivalents: a Patriot interceptor costs over $3M and is fired at drones costing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -30,6 +29,7 @@ from sandbox.models import (
 )
 from simulators.engine import simulate
 from simulators.scenario import load_scenario
+from telemetry.objects import Storage
 
 DEMO_MARKER = "Task Force Drones"
 
@@ -83,15 +83,15 @@ ORGANISATIONS = (
 )
 
 
-def load(*, session: Session, data_dir: Path | None = None) -> list[tuple[str, str, str]]:
+def load(*, session: Session, storage: Storage | None = None) -> list[tuple[str, str, str]]:
     """Load the data set once (a second call finds it and adds nothing); return the log-ins.
-    With `data_dir`, simulations also fly synthetic telemetry."""
+    With `storage`, simulations also fly synthetic telemetry."""
     if session.exec(select(User).where(User.name == "reviewer")).first() is None:
-        _load(session, data_dir)
+        _load(session, storage)
     return [(name, str(role), password) for name, role, _org, password in ACCOUNTS]
 
 
-def _load(session: Session, data_dir: Path | None) -> None:
+def _load(session: Session, storage: Storage | None) -> None:
     orgs = {name: accounts.create_organisation(session=session, organisation_in=OrganisationCreate(
         name=name, kind=kind, region=region)) for name, kind, region in ORGANISATIONS}
     users = {name: accounts.create_user(session=session, user_in=UserCreate(
@@ -121,7 +121,7 @@ def _load(session: Session, data_dir: Path | None) -> None:
             field = kind == TrialKind.field
             if kind == TrialKind.simulation:
                 run_simulation(session=session, version=version, scenario=scenario, runs=runs,
-                               seed=index * 10 + number, by=by, data_dir=data_dir)
+                               seed=index * 10 + number, by=by, storage=storage)
                 continue
             service.record_trial_with_engagements(
                 session=session, by=by, unit_id=by.organisation_id if soldier else None,

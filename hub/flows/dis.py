@@ -13,14 +13,13 @@ as a ground station stamps a tlog) and milliseconds since the entity was first s
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hub.flows.ingest import open_store, store_batch
+from hub.flows.ingest import store_batch
 from sandbox import audit
 from sandbox.audit import Actor
 from sandbox.errors import NotFound
@@ -28,6 +27,7 @@ from sandbox.models import DISEntity, TelemetrySession, Trial
 from simulators.bridges.dis_listener import TrackPoint
 from telemetry.decode import DecodeStats
 from telemetry.geodesy import ned_axes, to_geodetic
+from telemetry.objects import Storage
 
 SOURCE = "dis"
 SYSID, COMPID = 1, 1  # one vehicle per session; the dis_entity row names the entity
@@ -137,7 +137,7 @@ def _entity(session: Session, *, trial_id: int, exercise_id: int,
     return row, True
 
 
-def store_entity_points(*, engine: Engine, data_dir: Path, trial_id: int, exercise_id: int,
+def store_entity_points(*, engine: Engine, storage: Storage, trial_id: int, exercise_id: int,
                         points: list[TrackPoint], actor: Actor) -> EntityTrack:
     """Append one entity's points to its session (made on first sight) as one durable batch."""
     with Session(engine) as session:
@@ -149,12 +149,12 @@ def store_entity_points(*, engine: Engine, data_dir: Path, trial_id: int, exerci
     frames = track_frames(points, home_alt_mm=entity.home_alt_mm, sent=sent,
                           first_seen_us=_micros(entity.first_seen_at))
     session_id = entity.telemetry_session_id
-    store_batch(engine=engine, data_dir=data_dir, session_id=session_id, frames=frames,
-                batch=open_store(data_dir, session_id).last_batch() + 1, stats=DecodeStats())
+    store_batch(engine=engine, storage=storage, session_id=session_id, frames=frames,
+                batch=None, stats=DecodeStats())
     return EntityTrack(points[0].state.entity, entity.entity_type, session_id, len(points), new)
 
 
-def track_writer(engine: Engine, data_dir: Path, trial_id: int, *, exercise_id: int,
+def track_writer(engine: Engine, storage: Storage, trial_id: int, *, exercise_id: int,
                  source: str) -> Callable[[list[TrackPoint]], list[EntityTrack]]:
     """A callback for the DIS listener storing each entity's points of a batch; checks the
     trial exists now."""
@@ -167,7 +167,7 @@ def track_writer(engine: Engine, data_dir: Path, trial_id: int, *, exercise_id: 
         by_entity: dict[tuple[int, int, int], list[TrackPoint]] = {}
         for point in points:
             by_entity.setdefault(point.state.entity, []).append(point)
-        return [store_entity_points(engine=engine, data_dir=data_dir, trial_id=trial_id,
+        return [store_entity_points(engine=engine, storage=storage, trial_id=trial_id,
                                     exercise_id=exercise_id, points=own, actor=actor)
                 for own in by_entity.values()]
     return write

@@ -23,6 +23,7 @@ from sandbox.feedback import (
     report_chunks,
 )
 from sandbox.models import Prototype, TelemetrySession, Trial, Version
+from telemetry.objects import Storage
 from telemetry.summary import flight_summary
 
 SUMMARY_MESSAGES = ("GLOBAL_POSITION_INT", "GPS_RAW_INT", "VFR_HUD", "SYS_STATUS",
@@ -30,7 +31,7 @@ SUMMARY_MESSAGES = ("GLOBAL_POSITION_INT", "GPS_RAW_INT", "VFR_HUD", "SYS_STATUS
 
 
 def telemetry_summaries(*, session: Session, prototype: Prototype, master_secret: bytes,
-                        data_dir: object) -> pd.DataFrame:
+                        storage: Storage) -> pd.DataFrame:
     key = company_key(master_secret, prototype.organisation_id)
     rows = []
     for row, trial in session.exec(
@@ -38,7 +39,7 @@ def telemetry_summaries(*, session: Session, prototype: Prototype, master_secret
                 TelemetrySession.trial_id)).join(Version, col(Version.id) == col(
                 Trial.version_id)).where(Version.prototype_id == prototype.id)
             .order_by(col(TelemetrySession.id))).all():
-        store = open_store(data_dir, row.id or 0)  # type: ignore[arg-type]
+        store = open_store(storage, row.id or 0)
         summary = flight_summary({name: store.read(name) for name in SUMMARY_MESSAGES
                                   if name in row.counts})
         rows.append({"trial": pseudonym(str(trial.id), key=key, kind="trial"),

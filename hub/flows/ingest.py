@@ -1,14 +1,14 @@
 """Telemetry ingest: decoded batches into a session's Parquet store, indexed in SQL.
 
-The Parquet commit comes first and is the truth; the SQL row is refreshed from the store's own
+The store's commit comes first and is the truth; the SQL row is refreshed from the store's own
 manifests afterwards, so a crash between the two only leaves the index a batch behind until the
-next batch (or a read) refreshes it.
+next batch (or a read) refreshes it. Any number of hub processes may write and read the same
+sessions: the store's conditional commits keep them apart (see telemetry.store).
 """
 
 import fcntl
 import hashlib
 import hmac
-import os
 import secrets
 import shutil
 import threading
@@ -27,14 +27,15 @@ from sandbox.timeutil import utcnow
 from telemetry.decode import DecodeStats, StreamDecoder
 from telemetry.derive import LogFileError
 from telemetry.logfiles import HEAD_BYTES, LogFormat, detect_format, onboard_tables
-from telemetry.store import AppendResult, SessionStore, fsync_dir
+from telemetry.objects import DiskStorage, Storage
+from telemetry.store import AppendResult, SessionStats, SessionStore
 
-_stores: dict[Path, tuple[threading.Lock, SessionStore]] = {}
-_stores_guard = threading.Lock()
+KEPT_STORES = 4096  # sessions whose manifests a process keeps in memory; beyond, it starts over
+_stores: dict[tuple[str, str], tuple[threading.Lock, SessionStore]] = {}
 
 
-def session_dir(data_dir: Path, session_id: int) -> Path:
-    return data_dir / "telemetry" / f"session-{session_id:08d}"
+def session_prefix(session_id: int) -> str:
+    return f"session-{session_id:08d}/"
 
 
 def new_token() -> tuple[str, str]:
@@ -47,48 +48,63 @@ def token_matches(row: TelemetrySession, token: str) -> bool:
         row.token_hash, hashlib.sha256(token.encode()).hexdigest())
 
 
-def _opened(directory: Path) -> tuple[threading.Lock, SessionStore]:
-    """One store object (and writer lock) per session directory in this process: opening
-    cleans a crash's leftovers, which is only safe before anyone writes."""
-    with _stores_guard:
-        if directory not in _stores:
-            _stores[directory] = (threading.Lock(), SessionStore(directory))
-        return _stores[directory]
+def writer(storage: Storage, prefix: str) -> tuple[threading.Lock, SessionStore]:
+    """This process's store object for a prefix (it keeps the manifests it has read, which
+    never change) and the lock its writers take turns with. Other processes' writes are safe
+    without the lock: the store's commit is a conditional create."""
+    key = (storage.url, prefix)
+    found = _stores.get(key)
+    if found is None:
+        if len(_stores) >= KEPT_STORES:
+            _stores.clear()
+        found = _stores.setdefault(key, (threading.Lock(), SessionStore(storage, prefix)))
+    return found
 
 
-def store_batch(*, engine: Engine, data_dir: Path, session_id: int,
-                frames: dict[str, pd.DataFrame], batch: int, stats: DecodeStats) -> AppendResult:
-    """Commit one batch durably, then refresh the session's index row."""
-    lock, store = _opened(session_dir(data_dir, session_id))
+def store_batch(*, engine: Engine, storage: Storage, session_id: int,
+                frames: dict[str, pd.DataFrame], batch: int | None,
+                stats: DecodeStats) -> AppendResult:
+    """Commit one batch durably (batch None: as the session's next one), then refresh the
+    session's index row."""
+    lock, store = writer(storage, session_prefix(session_id))
     with lock:
-        result = store.append(frames, batch=batch)
-        totals = store.stats()
-        with Session(engine) as session:
-            row = session.get(TelemetrySession, session_id)
-            assert row is not None
-            row.messages, row.batches = totals.messages, totals.batches
-            row.bytes_on_disk, row.counts = totals.bytes_on_disk, totals.counts
-            if not result.duplicate:
-                row.crc_failures += stats.crc_failures
-                row.link_lost += stats.sequence_gaps
-            session.add(row)
-            session.commit()
+        result = (store.append_next(frames) if batch is None
+                  else store.append(frames, batch=batch))
+        _index(engine, session_id, store.refresh().stats(),
+               None if result.duplicate else stats)
         return result
 
 
-def open_store(data_dir: Path, session_id: int) -> SessionStore:
-    return _opened(session_dir(data_dir, session_id))[1]
+def _index(engine: Engine, session_id: int, totals: SessionStats,
+           stats: DecodeStats | None) -> None:
+    with Session(engine) as session:
+        row = session.get(TelemetrySession, session_id)
+        assert row is not None
+        if totals.batches >= row.batches:  # another replica may have written a newer total
+            row.messages, row.batches = totals.messages, totals.batches
+            row.bytes_on_disk, row.counts = totals.bytes_on_disk, totals.counts
+        if stats is not None:
+            row.crc_failures += stats.crc_failures
+            row.link_lost += stats.sequence_gaps
+        session.add(row)
+        session.commit()
+
+
+def open_store(storage: Storage, session_id: int) -> SessionStore:
+    """A session's store, up to date with every batch committed so far, by any process."""
+    return writer(storage, session_prefix(session_id))[1].refresh()
 
 
 # --- log files: staged whole, then made a session in one step --------------------------------
 #
 # A file (an HTTP upload or `soldierslab ingest`) is spooled, decoded and written as Parquet
-# into a private staging directory first; only a file that held telemetry becomes a session:
-# the row is inserted as pending, the staged store is renamed into the session's directory,
-# and the row is marked finished. A process killed before the row leaves only its staging
-# directory, which `sweep` removes once the lock its owner held is free (the kernel frees it
-# when the process dies); killed in the instant between the row and the finish, it leaves a
-# pending row that no reader shows and that `sweep` removes when its lease has run out.
+# into a private staging directory on the local disk first; only a file that held telemetry
+# becomes a session: the row is inserted as pending, the staged store is moved into the
+# session's place in the storage (a rename on disk, an upload to a bucket), and the row is
+# marked finished. A process killed before the row leaves only its staging directory, which
+# `sweep` removes once the lock its owner held is free (the kernel frees it when the process
+# dies); killed between the row and the finish, it leaves a pending row that no reader shows
+# and that `sweep` removes, with its objects, when its lease has run out.
 
 STAGING = "staging"
 PENDING_LEASE = timedelta(minutes=10)
@@ -113,7 +129,7 @@ class Staging:
         self.directory = root / name
         self.directory.mkdir()
         self.spool = self.directory / "upload"
-        self.store = SessionStore(self.directory / "store")
+        self.store = SessionStore(DiskStorage(self.directory), "store")
 
     def __enter__(self) -> "Staging":
         return self
@@ -162,7 +178,7 @@ def _stage_tlog(store: SessionStore, path: Path, progress: Callable[[int], None]
                   link_lost=decoder.stats.sequence_gaps)
 
 
-def commit_staged(*, session: Session, data_dir: Path, staging: Staging, staged: Staged,
+def commit_staged(*, session: Session, storage: Storage, staging: Staging, staged: Staged,
                   trial_id: int) -> TelemetrySession:
     """The staged store becomes a new telemetry session of the trial."""
     totals = staging.store.stats()
@@ -173,10 +189,9 @@ def commit_staged(*, session: Session, data_dir: Path, staging: Staging, staged:
                            pending_until=utcnow() + PENDING_LEASE)
     session.add(row)
     session.commit()
-    target = session_dir(data_dir, row.id or 0)
-    _discard(target)  # what a swept row of the same id may have left (SQLite reuses ids)
-    os.rename(staging.store.directory, target)
-    fsync_dir(target.parent)
+    target = session_prefix(row.id or 0)
+    _discard(storage, target)  # what a swept row of the same id may have left (SQLite reuses ids)
+    storage.adopt(staging.directory / "store", target)
     row.pending_until = None
     session.add(row)
     session.commit()
@@ -184,7 +199,8 @@ def commit_staged(*, session: Session, data_dir: Path, staging: Staging, staged:
     return row
 
 
-def sweep(*, engine: Engine, data_dir: Path, now: datetime | None = None) -> None:
+def sweep(*, engine: Engine, data_dir: Path, storage: Storage,
+          now: datetime | None = None) -> None:
     """Remove what dead file ingests left: unlocked staging directories, and rows still
     pending after their lease (with their files)."""
     root = data_dir / "telemetry" / STAGING
@@ -199,12 +215,11 @@ def sweep(*, engine: Engine, data_dir: Path, now: datetime | None = None) -> Non
     with Session(engine) as session:
         for row in session.exec(select(TelemetrySession).where(
                 col(TelemetrySession.pending_until) < (now or utcnow()))).all():
-            _discard(session_dir(data_dir, row.id or 0))
+            _discard(storage, session_prefix(row.id or 0))
             session.delete(row)
         session.commit()
 
 
-def _discard(directory: Path) -> None:
-    with _stores_guard:
-        _stores.pop(directory, None)
-    shutil.rmtree(directory, ignore_errors=True)
+def _discard(storage: Storage, prefix: str) -> None:
+    _stores.pop((storage.url, prefix), None)
+    storage.delete_folder(prefix)

@@ -1,7 +1,6 @@
 """Jammer trials: when an EW system was on, and its effect on the targets' own telemetry."""
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,7 @@ from sandbox.models import EwActivation, EwActivationCreate, EwEffectSummary, Tr
 from sandbox.timeutil import utcnow
 from telemetry.clock import clock_offsets_ms, utc_positions, utc_seconds
 from telemetry.geodesy import to_enu
+from telemetry.objects import Storage
 
 EPH_UNKNOWN = 65535
 
@@ -76,11 +76,11 @@ def _jammer(trial: Trial, rows: list[EwActivation]) -> tuple[float, float] | Non
     return (trial.lat, trial.lon) if trial.lat is not None and trial.lon is not None else None
 
 
-def trial_ew_effect(*, session: Session, data_dir: Path, trial: Trial) -> EwEffect:
+def trial_ew_effect(*, session: Session, storage: Storage, trial: Trial) -> EwEffect:
     """The jammer's effect in a trial; the figures are kept for readiness."""
     rows = list_activations(session=session, trial=trial)
     parts = [_measurements(frames, session_id) for session_id, frames in trial_frames(
-        session=session, data_dir=data_dir, trial_id=trial.id or 0, names=None)]
+        session=session, storage=storage, trial_id=trial.id or 0, names=None)]
     pooled = {key: pd.concat([part[key] for part in parts or [_measurements({}, 0)]],
                              ignore_index=True) for key in ("frames", "radio", "gps", "track")}
     for key in ("frames", "radio", "gps"):  # rows no clock puts on UTC cannot be compared

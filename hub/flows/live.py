@@ -7,7 +7,6 @@ secret (trial_site); until there is one, positions are withheld. Drawing the ori
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from hub.flows.ingest import open_store
 from sandbox.anonymise import trial_origin
 from sandbox.models import TelemetrySession, Trial, TrialSite
 from telemetry.geodesy import to_enu
+from telemetry.objects import Storage
 from telemetry.redact import redact_telemetry
 
 MIN_INTERVAL_S = 0.1
@@ -59,7 +59,7 @@ def known_site(session: Session, trial: Trial) -> tuple[float, float] | None:
     return None if stored is None else (stored.lat, stored.lon)
 
 
-def site_of(session: Session, trial: Trial, data_dir: Path) -> tuple[float, float] | None:
+def site_of(session: Session, trial: Trial, storage: Storage) -> tuple[float, float] | None:
     """The trial's site as logged, else its telemetry's first good fix, else None."""
     known = known_site(session, trial)
     if known is not None:
@@ -67,7 +67,7 @@ def site_of(session: Session, trial: Trial, data_dir: Path) -> tuple[float, floa
     for row in session.exec(select(TelemetrySession).where(
             TelemetrySession.trial_id == trial.id).order_by(col(TelemetrySession.id))).all():
         if "GLOBAL_POSITION_INT" in row.counts:
-            found = first_fix({"GLOBAL_POSITION_INT": open_store(data_dir, row.id or 0).read(
+            found = first_fix({"GLOBAL_POSITION_INT": open_store(storage, row.id or 0).read(
                 "GLOBAL_POSITION_INT")})
             if found is not None:
                 return remember_site(session, trial.id or 0, found)
@@ -78,17 +78,17 @@ def origin_at(secret: str, trial_id: int, site: tuple[float, float] | None) -> O
     return None if site is None else (*trial_origin(secret.encode(), trial_id, *site), 0.0)
 
 
-def local_origin(session: Session, secret: str, trial: Trial, data_dir: Path) -> Origin | None:
+def local_origin(session: Session, secret: str, trial: Trial, storage: Storage) -> Origin | None:
     """The trial's secret origin (5–15 km from its site), or None while it has no site."""
-    return origin_at(secret, trial.id or 0, site_of(session, trial, data_dir))
+    return origin_at(secret, trial.id or 0, site_of(session, trial, storage))
 
 
-def redacted_messages(session: Session, secret: str, data_dir: Path, trial: Trial, name: str,
+def redacted_messages(session: Session, secret: str, storage: Storage, trial: Trial, name: str,
                       table: pd.DataFrame, *, start_us: int | None = None) -> pd.DataFrame | None:
     """Messages as people outside the task force see them; None for a message not released.
     Without an origin yet, local positions are withheld (heights above home stay). Times are
     seconds from `start_us` (the session's start), else from the table's first row."""
-    origin = local_origin(session, secret, trial, data_dir)
+    origin = local_origin(session, secret, trial, storage)
     start = start_us if start_us is not None else (
         int(table["time_us"].min()) if "time_us" in table and len(table) else None)
     redacted = redact_telemetry({name: table}, origin=origin or (0.0, 0.0, 0.0), start_us=start)

@@ -3,7 +3,6 @@ sensor model reports them, and the trial is scored like any field trial (the sam
 same truth from the targets' own clocks, the same detection score)."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,6 +34,7 @@ from simulators.sensor import (
 )
 from simulators.threats import ScenarioError
 from telemetry.decode import decode
+from telemetry.objects import Storage
 
 MAX_SENSOR_RUNS = 20  # each run is a raid of telemetry: keep a simulated trial small
 SITE = (50.0, 30.0)  # where simulated trials stand, as the synthetic telemetry does
@@ -57,9 +57,9 @@ def _detection_table(seen: pd.DataFrame, epoch_s: int) -> pd.DataFrame:
 
 
 def run_sensor_simulation(*, session: Session, version: Version, scenario: Scenario, runs: int,
-                          seed: int, by: User | None, data_dir: Path | None) -> Trial:
+                          seed: int, by: User | None, storage: Storage | None) -> Trial:
     """Fly `runs` raids past the version's sensor model and record them as a scored trial."""
-    if data_dir is None:
+    if storage is None:
         raise Invalid("a sensor simulation stores telemetry and detections: give a data "
                       "directory")
     if runs > MAX_SENSOR_RUNS:
@@ -80,11 +80,11 @@ def run_sensor_simulation(*, session: Session, version: Version, scenario: Scena
     session.add_all([telemetry, sensor])
     session.commit()
     engine = session.get_bind()
-    store_batch(engine=engine, data_dir=data_dir, session_id=telemetry.id or 0,  # type: ignore[arg-type]
+    store_batch(engine=engine, storage=storage, session_id=telemetry.id or 0,  # type: ignore[arg-type]
                 frames=decoded.frames, batch=1, stats=decoded.stats)
-    store_detections(engine=engine, data_dir=data_dir,  # type: ignore[arg-type]
+    store_detections(engine=engine, storage=storage,  # type: ignore[arg-type]
                      sensor_session_id=sensor.id or 0,
                      table=_detection_table(simulate_detections(tracks, model, seed=seed), epoch))
     session.refresh(sensor)
-    detection_score(session=session, data_dir=data_dir, trial=trial, sensor=sensor)
+    detection_score(session=session, storage=storage, trial=trial, sensor=sensor)
     return trial

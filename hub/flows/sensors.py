@@ -9,7 +9,6 @@ bearings reported from elsewhere (a COURAGEOUS record's own `cuas_location`) are
 those axes.
 """
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -22,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from hub.flows.ingest import writer
 from hub.flows.truth import trial_truth
 from sandbox.courageous import CourageousDocument, detection_table, records
 from sandbox.detection import DETECTION_RECORD, DetectionScore, score_detections, stored_layout
@@ -37,26 +37,15 @@ from sandbox.models import (
 from sandbox.timeutil import utcnow
 from telemetry.geodesy import ned_axes, to_enu
 from telemetry.geoid import GeoidUnavailable, load_geoid
-from telemetry.store import AppendResult, SessionStore
+from telemetry.objects import Storage
+from telemetry.store import AppendResult
 
 DETECTIONS = "DETECTION"  # the store's one message type
 TIME_MARGIN = timedelta(hours=1)  # detections this far outside the trial are refused
 
-_stores: dict[Path, tuple[threading.Lock, SessionStore]] = {}
-_stores_guard = threading.Lock()
 
-
-def sensor_dir(data_dir: Path, sensor_session_id: int) -> Path:
-    return data_dir / "sensors" / f"session-{sensor_session_id:08d}"
-
-
-def _opened(data_dir: Path, sensor_session_id: int) -> tuple[threading.Lock, SessionStore]:
-    """One store and writer lock per session in this process (opening cleans leftovers)."""
-    directory = sensor_dir(data_dir, sensor_session_id)
-    with _stores_guard:
-        if directory not in _stores:
-            _stores[directory] = (threading.Lock(), SessionStore(directory))
-        return _stores[directory]
+def sensor_prefix(sensor_session_id: int) -> str:
+    return f"sensors/session-{sensor_session_id:08d}/"
 
 
 def open_sensor_session(*, session: Session, trial: Trial, body: SensorSessionCreate,
@@ -77,13 +66,12 @@ def node_session(engine: Engine, node_id: str) -> SensorSession | None:
                             .order_by(col(SensorSession.id).desc())).first()
 
 
-def store_detections(*, engine: Engine, data_dir: Path, sensor_session_id: int,
+def store_detections(*, engine: Engine, storage: Storage, sensor_session_id: int,
                      table: pd.DataFrame) -> AppendResult:
     """Commit detections durably as the session's next batch, then refresh its index row."""
-    lock, store = _opened(data_dir, sensor_session_id)
+    lock, store = writer(storage, sensor_prefix(sensor_session_id))
     with lock:
-        result = store.append({DETECTIONS: stored_layout(table)},
-                              batch=store.last_batch() + 1)
+        result = store.append_next({DETECTIONS: stored_layout(table)})
         totals = store.stats()
         with Session(engine) as session:
             row = session.get(SensorSession, sensor_session_id)
@@ -95,8 +83,8 @@ def store_detections(*, engine: Engine, data_dir: Path, sensor_session_id: int,
         return result
 
 
-def read_detections(data_dir: Path, sensor_session_id: int) -> pd.DataFrame:
-    table = _opened(data_dir, sensor_session_id)[1].read(DETECTIONS)
+def read_detections(storage: Storage, sensor_session_id: int) -> pd.DataFrame:
+    table = writer(storage, sensor_prefix(sensor_session_id))[1].refresh().read(DETECTIONS)
     return stored_layout(table if len(table) else pd.DataFrame(columns=list(DETECTION_RECORD)))
 
 
@@ -126,7 +114,7 @@ def times_outside(trial: Trial, times_us: np.ndarray) -> str | None:
     return None
 
 
-def import_courageous(*, session: Session, engine: Engine, data_dir: Path, trial: Trial,
+def import_courageous(*, session: Session, engine: Engine, storage: Storage, trial: Trial,
                       document: CourageousDocument) -> tuple[SensorSession, int]:
     """A COURAGEOUS document as a new sensor session of the trial, all or nothing. The
     document is its own sensor, at its static C-UAS location: no SAPIENT node id, so no node
@@ -141,7 +129,7 @@ def import_courageous(*, session: Session, engine: Engine, data_dir: Path, trial
     session.commit()
     session.refresh(row)
     try:
-        store_detections(engine=engine, data_dir=data_dir, sensor_session_id=row.id or 0,
+        store_detections(engine=engine, storage=storage, sensor_session_id=row.id or 0,
                          table=table)
     except Exception:
         session.delete(row)
@@ -247,13 +235,13 @@ class SensorScore:
     score: DetectionScore
 
 
-def detection_score(*, session: Session, data_dir: Path, trial: Trial, sensor: SensorSession,
+def detection_score(*, session: Session, storage: Storage, trial: Trial, sensor: SensorSession,
                     geoid_grid: Path | None = None) -> SensorScore:
     """Score one sensor session against the trial's telemetry; keep its counts for readiness."""
-    truth = trial_truth(session=session, data_dir=data_dir, trial_id=trial.id or 0)
+    truth = trial_truth(session=session, storage=storage, trial_id=trial.id or 0)
     origin = _origin(sensor, truth)
     score = score_detections(local_truth(truth, origin),
-                             local_detections(read_detections(data_dir, sensor.id or 0),
+                             local_detections(read_detections(storage, sensor.id or 0),
                                               origin, geoid_grid),
                              evaluated_range_m=sensor.evaluated_range_m, gate_m=sensor.gate_m,
                              target_classes=sensor.target_classes)
@@ -343,7 +331,7 @@ def detection_summary_line(*, session: Session, trial_id: int) -> str | None:
             f"GET /api/v1/trials/{trial_id}/detection for the whole score")
 
 
-def refresh_summary(*, engine: Engine, data_dir: Path, sensor_session_id: int,
+def refresh_summary(*, engine: Engine, storage: Storage, sensor_session_id: int,
                     geoid_grid: Path | None = None) -> bool:
     """Re-score a sensor session so readiness sees its detections; False when it cannot be
     scored yet (no position, or heights that cannot be compared)."""
@@ -353,7 +341,7 @@ def refresh_summary(*, engine: Engine, data_dir: Path, sensor_session_id: int,
         if sensor is None or trial is None:
             return False
         try:
-            detection_score(session=session, data_dir=data_dir, trial=trial, sensor=sensor,
+            detection_score(session=session, storage=storage, trial=trial, sensor=sensor,
                             geoid_grid=geoid_grid)
         except Conflict:
             return False

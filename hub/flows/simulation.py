@@ -35,6 +35,7 @@ from simulators.scenario import Scenario, load_scenario
 from simulators.synthetic import synthetic_tlog
 from simulators.threats import BASELINES, Defender, ScenarioError, defender_from_parameters
 from telemetry.decode import decode
+from telemetry.objects import Storage
 
 MAX_RUNS = 100_000
 # Every baseline is flown the same way on a scenario, so one set of its trials serves every
@@ -98,24 +99,24 @@ def check_simulable(session: Session, version: Version) -> Prototype:
 
 
 def run_simulation(*, session: Session, version: Version, scenario: Scenario, runs: int,
-                   seed: int, by: User | None, data_dir: Path | None = None,
+                   seed: int, by: User | None, storage: Storage | None = None,
                    progress: Callable[[int, int], None] | None = None) -> Trial:
     """Simulate `runs` raids and record them as one trial of kind simulation, and make sure
-    the baselines have flown the same scenario; with a `data_dir`, a sample of the version's
+    the baselines have flown the same scenario; with a `storage`, a sample of the version's
     engagements also flies as synthetic MAVLink telemetry."""
     if not 1 <= runs <= MAX_RUNS:
         raise Invalid(f"runs: between 1 and {MAX_RUNS}")
     prototype = check_simulable(session, version)
     if prototype.kind == PrototypeKind.cuas_sensor:  # a sensor is trialled on its detections
         return run_sensor_simulation(session=session, version=version, scenario=scenario,
-                                     runs=runs, seed=seed, by=by, data_dir=data_dir)
+                                     runs=runs, seed=seed, by=by, storage=storage)
     defender = defender_for(version, prototype)
     engagements = simulate(scenario, defender, runs=runs, seed=seed, progress=progress)
     trial = _record(session, version, scenario, engagements, by=by,
                     notes=f"engagement simulator: {runs} runs, seed {seed}")
     baseline_trials(session=session, scenario=scenario)
-    if data_dir is not None:
-        _fly_sample(session, trial, data_dir, synthetic_tlog(scenario, defender, engagements))
+    if storage is not None:
+        _fly_sample(session, trial, storage, synthetic_tlog(scenario, defender, engagements))
     return trial
 
 
@@ -191,7 +192,7 @@ def _reference_organisation(session: Session) -> Organisation:
     return session.exec(query.with_for_update()).one()
 
 
-def _fly_sample(session: Session, trial: Trial, data_dir: Path, tlog: bytes) -> None:
+def _fly_sample(session: Session, trial: Trial, storage: Storage, tlog: bytes) -> None:
     """The telemetry pipeline, exercised without hardware."""
     decoded = decode(tlog, tlog=True)
     if not decoded.frames:
@@ -199,5 +200,5 @@ def _fly_sample(session: Session, trial: Trial, data_dir: Path, tlog: bytes) -> 
     row = TelemetrySession(trial_id=trial.id or 0, source="simulation")
     session.add(row)
     session.commit()
-    store_batch(engine=session.get_bind(), data_dir=data_dir,  # type: ignore[arg-type]
+    store_batch(engine=session.get_bind(), storage=storage,  # type: ignore[arg-type]
                 session_id=row.id or 0, frames=decoded.frames, batch=1, stats=decoded.stats)

@@ -20,17 +20,17 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from hub.flows.ingest import open_store, store_batch
+from hub.flows.ingest import store_batch
 from sandbox.models import TelemetrySession
 from sandbox.timeutil import utcnow
 from telemetry.decode import TAKE_BYTES, DecodeStats, StreamDecoder
+from telemetry.objects import Storage
 from telemetry.receivers import (
     RECEIVE_BUFFER_BYTES,
     Endpoint,
@@ -123,9 +123,9 @@ class SessionMap:
 class Router:
     """Owns the listeners, the per-peer decoders and the path into telemetry sessions."""
 
-    def __init__(self, *, engine: Engine, data_dir: Path,
+    def __init__(self, *, engine: Engine, storage: Storage,
                  buffer_bytes: int = RECEIVE_BUFFER_BYTES) -> None:
-        self.engine, self.data_dir, self.buffer_bytes = engine, data_dir, buffer_bytes
+        self.engine, self.storage, self.buffer_bytes = engine, storage, buffer_bytes
         self.sessions = SessionMap(engine)
         self.inbox = Inbox(wake_bytes=TAKE_BYTES, wake=self._wake_soon)
         self.listeners: list[Listener] = []
@@ -275,9 +275,8 @@ class Router:
         frames = _merge(batch.parts)
         messages = sum(len(table) for table in frames.values())
         try:
-            number = open_store(self.data_dir, session_id).last_batch() + 1
-            store_batch(engine=self.engine, data_dir=self.data_dir, session_id=session_id,
-                        frames=frames, batch=number, stats=batch.stats)
+            store_batch(engine=self.engine, storage=self.storage, session_id=session_id,
+                        frames=frames, batch=None, stats=batch.stats)
         except Exception:
             log.exception("telemetry session %d: %d messages not stored", session_id, messages)
             return messages, False

@@ -51,6 +51,7 @@ from sqlmodel import Session
 from hub.flows import sensors
 from sandbox.detection import DETECTION_RECORD
 from sandbox.models import Trial
+from telemetry.objects import Storage
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def _now() -> Timestamp:
 @dataclass
 class SapientListener:
     engine: Engine
-    data_dir: Path
+    storage: Storage
     geoid_grid: Path | None = None
     hub_node_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     counters: Counters = field(default_factory=Counters)
@@ -164,7 +165,7 @@ class SapientListener:
             self.connections.pop(task, None)
             for node in conn.registered.values():  # readiness reads the kept counts
                 await asyncio.to_thread(sensors.refresh_summary, engine=self.engine,
-                                        data_dir=self.data_dir,
+                                        storage=self.storage,
                                         sensor_session_id=node.sensor_session_id,
                                         geoid_grid=self.geoid_grid)
 
@@ -296,7 +297,7 @@ class SapientListener:
             table = pd.DataFrame(rows, columns=list(DETECTION_RECORD))
             try:
                 await asyncio.to_thread(sensors.store_detections, engine=self.engine,
-                                        data_dir=self.data_dir, sensor_session_id=session_id,
+                                        storage=self.storage, sensor_session_id=session_id,
                                         table=table)
                 self.counters.detections += len(rows)
             except OSError as error:  # nothing of the batch is committed: say so
@@ -353,10 +354,10 @@ def _trial(engine: Engine, trial_id: int) -> Trial:
         return trial
 
 
-async def start_sapient(engine: Engine, *, specs: list[str], data_dir: Path,
+async def start_sapient(engine: Engine, *, specs: list[str], storage: Storage,
                         geoid_grid: Path | None) -> Callable[[], Awaitable[None]]:
     """Start a SAPIENT listener per spec; answer the coroutine that stops them."""
-    listener = SapientListener(engine=engine, data_dir=data_dir, geoid_grid=geoid_grid)
+    listener = SapientListener(engine=engine, storage=storage, geoid_grid=geoid_grid)
     servers = [await listener.serve(*parse_spec(spec)) for spec in specs]
 
     async def stop() -> None:

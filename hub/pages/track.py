@@ -19,10 +19,10 @@ def latest_track(request: Request, session: Session, prototype: Prototype) -> st
     if found is None or "GLOBAL_POSITION_INT" not in found[0].counts:
         return charts.track({})
     row, trial = found
-    positions = open_store(request.app.state.settings.data_dir, row.id or 0).read(
+    positions = open_store(request.app.state.settings.storage(), row.id or 0).read(
         "GLOBAL_POSITION_INT", every=max(1, row.counts["GLOBAL_POSITION_INT"] // 2000))
     origin = local_origin(session, request.app.state.secret, trial,
-                          request.app.state.settings.data_dir)
+                          request.app.state.settings.storage())
     if origin is None:  # no site and no fix yet: nothing to draw without giving a place away
         return charts.track({})
     vehicles = {}

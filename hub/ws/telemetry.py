@@ -55,7 +55,7 @@ async def telemetry_ingest(websocket: WebSocket, session_id: int) -> None:
             # back-pressure) instead of filling memory.
             decoded = await asyncio.to_thread(decode, data[8:])
             result = await asyncio.to_thread(
-                store_batch, engine=state.engine, data_dir=settings.data_dir,
+                store_batch, engine=state.engine, storage=settings.storage(),
                 session_id=session_id, frames=decoded.frames, batch=batch, stats=decoded.stats)
             await websocket.send_json({"batch": batch, "stored": result.stored,
                                        "duplicate": result.duplicate})

@@ -18,8 +18,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from hub.db import make_engine, upgrade
-from hub.flows.ingest import new_token
+from hub.flows.ingest import new_token, session_prefix
 from sandbox.models import Organisation, OrgKind, Prototype, TelemetrySession, Trial, Version
+from telemetry.objects import DiskStorage
 from telemetry.store import SessionStore
 from tests.telemetry.streams import SPECS, frame
 
@@ -117,7 +118,7 @@ def _stream(hub: Hub, session_id: int, token: str, batches: int, kills: int,
 
 
 def _check(tmp: Path, session_id: int, acked: set[int]) -> None:
-    store = SessionStore(tmp / "data" / "telemetry" / f"session-{session_id:08d}")
+    store = SessionStore(DiskStorage(tmp / "data" / "telemetry"), session_prefix(session_id))
     modes = store.read("HEARTBEAT")["custom_mode"].tolist()
     assert len(modes) == len(set(modes)), "a message was stored twice"
     expected = {b * 1000 + i for b in acked for i in range(PER_BATCH)}

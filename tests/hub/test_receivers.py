@@ -234,7 +234,7 @@ async def test_kernel_drops_are_counted_when_the_reader_stalls(listening, trial,
                                                                settings) -> None:
     client = listening[0]
     session_id = _open(client, trial, 61)
-    router = Router(engine=engine, data_dir=settings.data_dir, buffer_bytes=4096)
+    router = Router(engine=engine, storage=settings.storage(), buffer_bytes=4096)
     await router.start([Endpoint("udpin", "127.0.0.1", 0)])
     listener = router.listeners[0]
     sent = 400

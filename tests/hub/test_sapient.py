@@ -116,7 +116,7 @@ class Node:
 
 @pytest.fixture
 async def hub(engine, settings) -> AsyncIterator[tuple[SapientListener, int]]:
-    listener = SapientListener(engine=engine, data_dir=settings.data_dir, partial_timeout_s=0.3,
+    listener = SapientListener(engine=engine, storage=settings.storage(), partial_timeout_s=0.3,
                                max_pending=200)
     server = await listener.serve("127.0.0.1", 0)
     yield listener, server.sockets[0].getsockname()[1]

@@ -120,6 +120,7 @@ def test_cli_simulate_records_a_trial_and_compares_baselines(owned, session, mon
                                                             settings) -> None:
     _engineer, version = owned
     monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
+    monkeypatch.setenv("SOLDIERSLAB_DATA_DIR", str(settings.data_dir))  # not the working folder's
     result = CliRunner().invoke(cli, ["simulate", "--version", str(version["id"]),
                                       "--scenario", "recon_probe", "--runs", "20"])
     assert result.exit_code == 0, result.output

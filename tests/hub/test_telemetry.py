@@ -274,17 +274,19 @@ def test_a_pending_row_is_hidden_then_swept_with_its_files(client, setup, sessio
     session.add(row)
     session.commit()
     row_id = row.id
-    directory = ingest_flow.session_dir(settings.data_dir, row_id)
-    directory.mkdir(parents=True)
-    (directory / "HEARTBEAT").mkdir()
+    storage = settings.storage()
+    part = f"{ingest_flow.session_prefix(row_id)}HEARTBEAT/part-1.parquet"
+    storage.put(part, b"staged")
     reviewer = auth(make_user(Role.reviewer))
     assert client.get(f"/api/v1/telemetry-sessions/{row_id}", headers=reviewer).status_code == 404
-    ingest_flow.sweep(engine=engine, data_dir=settings.data_dir)  # its lease still runs
-    assert directory.exists()
     ingest_flow.sweep(engine=engine, data_dir=settings.data_dir,
+                      storage=storage)  # its lease still runs
+    assert storage.get(part) == b"staged"
+    ingest_flow.sweep(engine=engine, data_dir=settings.data_dir, storage=storage,
                       now=utcnow() + timedelta(minutes=2))
     session.expire_all()
-    assert session.get(TelemetrySession, row_id) is None and not directory.exists()
+    assert session.get(TelemetrySession, row_id) is None
+    assert storage.list(ingest_flow.session_prefix(row_id)) == []
 
 
 def test_sweep_removes_the_staging_of_dead_ingests_only(settings, engine) -> None:
@@ -294,7 +296,7 @@ def test_sweep_removes_the_staging_of_dead_ingests_only(settings, engine) -> Non
         (root / "dead").mkdir()  # its owner died: nobody holds its lock
         (root / "dead" / "upload").write_bytes(b"half a file")
         (root / "dead.lock").touch()
-        ingest_flow.sweep(engine=engine, data_dir=settings.data_dir)
+        ingest_flow.sweep(engine=engine, data_dir=settings.data_dir, storage=settings.storage())
         assert sorted(p.name for p in root.iterdir()) == sorted(
             [live.directory.name, f"{live.directory.name}.lock"])
         assert live.spool.read_bytes() == b"arriving"

@@ -114,7 +114,7 @@ def _flight(entity: tuple[int, int, int], steps: range) -> list[bytes]:
 
 
 def _bridge(engine, settings, trial_id: int) -> DISBridge:
-    writer = track_writer(engine, settings.data_dir, trial_id, exercise_id=1,
+    writer = track_writer(engine, settings.storage(), trial_id, exercise_id=1,
                           source="dis test")
     return DISBridge(exercise_id=1, threat_kind="shahed_136", threat_cost_cents=1,
                      record=lambda row: None, tracks=writer)
@@ -168,4 +168,4 @@ def test_a_dis_track_reads_like_a_field_flight(client, engine, settings, trial,
 
 def test_tracks_need_a_trial(engine, settings, session) -> None:
     with pytest.raises(NotFound, match="trial 999 not found"):
-        track_writer(engine, settings.data_dir, 999, exercise_id=1, source="dis test")
+        track_writer(engine, settings.storage(), 999, exercise_id=1, source="dis test")

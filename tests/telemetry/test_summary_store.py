@@ -4,7 +4,6 @@ import pytest
 
 from telemetry import decode
 from telemetry.geodesy import to_enu
-from telemetry.store import SessionStore
 from telemetry.summary import flight_summary
 from tests.telemetry.streams import SPECS, frame
 
@@ -63,43 +62,6 @@ def test_enu_of_a_point_north_is_north() -> None:
                              origin=(50.0, 30.0, 0.0))
     assert north[0] == pytest.approx(111.2, abs=0.2)  # a thousandth of a degree of latitude
     assert abs(east[0]) < 1e-6 and abs(up[0]) < 0.01
-
-
-def test_store_round_trip_keeps_types_and_order(tmp_path) -> None:
-    store = SessionStore(tmp_path)
-    first = straight_east(3)
-    second = straight_east(2)
-    assert store.append(first, batch=1).stored == 3 * 3 + 5 + 4
-    assert store.append(second, batch=2).stored == 2 * 3 + 5 + 4
-    read = SessionStore(tmp_path).read("GLOBAL_POSITION_INT")
-    assert read["lat"].dtype == np.int32 and read["time_boot_ms"].dtype == np.uint32
-    assert read["time_boot_ms"].tolist() == [0, 1000, 2000, 0, 1000]
-    assert store.read("GLOBAL_POSITION_INT", every=2)["time_boot_ms"].tolist() == [0, 2000, 1000]
-    stats = store.stats()
-    assert (stats.messages, stats.batches, stats.counts["HEARTBEAT"]) == (33, 2, 10)
-    assert stats.bytes_on_disk > 0
-
-
-def test_a_resent_batch_is_stored_once(tmp_path) -> None:
-    store = SessionStore(tmp_path)
-    store.append(straight_east(3), batch=1)
-    again = SessionStore(tmp_path).append(straight_east(3), batch=1)
-    assert again.duplicate
-    assert len(SessionStore(tmp_path).read("VFR_HUD")) == 3
-    assert SessionStore(tmp_path).last_batch() == 1
-
-
-def test_parts_of_an_uncommitted_batch_are_discarded(tmp_path) -> None:
-    store = SessionStore(tmp_path)
-    store.append(straight_east(3), batch=1)
-    store.append(straight_east(3), batch=2)
-    (tmp_path / "batches" / f"{2:012d}.json").unlink()  # crashed before the commit point
-    (tmp_path / "VFR_HUD" / ".part-000000000003.parquet.tmp").write_bytes(b"half")
-    reopened = SessionStore(tmp_path)
-    assert len(reopened.read("VFR_HUD")) == 3
-    assert not (tmp_path / "VFR_HUD" / f"part-{2:012d}.parquet").exists()
-    assert not list(tmp_path.glob("*/.*.tmp"))
-    assert reopened.append(straight_east(1), batch=2).stored == 1 * 3 + 5 + 4
 
 
 def test_sequence_gaps_are_link_loss_with_wrap_around() -> None:
