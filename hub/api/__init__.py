@@ -6,6 +6,7 @@ from hub.api import (
     audit,
     auth,
     feedback,
+    flights,
     keys,
     listeners,
     organisations,
@@ -22,5 +23,5 @@ from hub.api import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
-               simulations, feedback, telemetry, readiness, listeners, sensors):
+               simulations, feedback, telemetry, readiness, listeners, sensors, flights):
     router.include_router(module.router)
