@@ -1,10 +1,18 @@
 """Live ingest over one websocket into Parquet, with nothing lost.
 
-python -m benchmarks.ingest [--messages 500000] [--batch 10000]
+python -m benchmarks.ingest [--messages 500000] [--batch 10000] [--telemetry-url s3://bucket/p]
 
 Streams copter telemetry to a hub started in this process (SQLite, a temporary data
 directory), waits for every acknowledgement, then counts what is stored. The reference is the
-decoder alone on the same bytes: the ratio says what storing and acknowledging cost.
+decoder alone on the same bytes: the ratio says what storing and acknowledging cost. With
+`--telemetry-url`, the same stream also goes into that storage (an S3 bucket that exists, with
+the AWS_* variables set), and the ratio to the local disk says what the object store costs.
+For example, against moto's S3 server on loopback:
+
+    python -m tests.s3server 9000 threaded &
+    curl -X PUT http://127.0.0.1:9000/bench
+    AWS_ENDPOINT_URL=http://127.0.0.1:9000 AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s \
+        AWS_REGION=us-east-1 python -m benchmarks.ingest --telemetry-url s3://bench/telemetry
 """
 
 import argparse
@@ -64,25 +72,13 @@ def _session(database: str) -> tuple[int, str]:
         return row.id or 0, token
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=500_000)
-    parser.add_argument("--batch", type=int, default=10_000)
-    args = parser.parse_args()
+def _ingest(telemetry_url: str, payload: bytes, batches: int) -> tuple[float, int]:
+    """Seconds to stream every batch and have it acknowledged; messages stored."""
     with tempfile.TemporaryDirectory() as folder:
         database = f"sqlite:///{Path(folder) / 'hub.db'}"
         settings = Settings(database_url=database, data_dir=Path(folder) / "data",
-                            secret_key="b" * 40)
+                            secret_key="b" * 40, telemetry_url=telemetry_url)
         session_id, token = _session(database)
-        template = _frames(args.batch)
-        payload = b"".join(template)
-        batches = -(-args.messages // args.batch)
-
-        started = time.perf_counter()
-        for _ in range(batches):
-            decode(payload)
-        decode_rate = batches * len(template) / (time.perf_counter() - started)
-
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -99,14 +95,38 @@ def main() -> None:
                 device.recv()
         seconds = time.perf_counter() - started
         server.should_exit = True
-        stored = open_store(settings.data_dir, session_id).stats().messages
-        sent = batches * len(template)
-    rate = sent / seconds
-    print(f"sent {sent:,} messages in {batches} batches of {len(template):,} over one websocket")
-    print(f"stored and acknowledged: {stored:,} ({sent - stored:,} lost)")
-    print(f"ingest: {rate:,.0f} msg/s ({seconds:.2f} s); decoder alone: {decode_rate:,.0f} msg/s")
-    print(f"ratio ingest / decoder alone: {rate / decode_rate:.2f}; target 50,000 msg/s: "
-          f"{'met' if rate >= 50_000 else 'not met'}")
+        return seconds, open_store(settings.storage(), session_id).stats().messages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=500_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--telemetry-url", default="",
+                        help="also ingest into this storage (s3://bucket/prefix)")
+    args = parser.parse_args()
+    template = _frames(args.batch)
+    payload = b"".join(template)
+    batches = -(-args.messages // args.batch)
+    sent = batches * len(template)
+
+    started = time.perf_counter()
+    for _ in range(batches):
+        decode(payload)
+    decode_rate = sent / (time.perf_counter() - started)
+    print(f"sending {sent:,} messages in {batches} batches of {len(template):,} over one "
+          "websocket")
+    rates = {}
+    for target in ["", args.telemetry_url] if args.telemetry_url else [""]:
+        seconds, stored = _ingest(target, payload, batches)
+        rates[target] = sent / seconds
+        print(f"into {target or 'the local disk'}: {rates[target]:,.0f} msg/s ({seconds:.2f} s),"
+              f" stored and acknowledged {stored:,} ({sent - stored:,} lost)")
+    print(f"decoder alone: {decode_rate:,.0f} msg/s; ratio local-disk ingest / decoder alone: "
+          f"{rates[''] / decode_rate:.2f}; target 50,000 msg/s: "
+          f"{'met' if rates[''] >= 50_000 else 'not met'}")
+    if args.telemetry_url:
+        print(f"ratio object store / local disk: {rates[args.telemetry_url] / rates['']:.2f}")
 
 
 if __name__ == "__main__":

@@ -130,13 +130,13 @@ class DiskStorage:
         found = []
         for folder, _, names in os.walk(self.root / prefix):
             for name in names:
-                if name.startswith("."):
-                    continue  # a write in progress
                 path = Path(folder) / name
+                key = path.relative_to(self.root).as_posix()
+                if name.startswith(".") or (after is not None and key <= after):
+                    continue  # a write in progress, or listed before
                 stat = path.stat()
-                found.append(Entry(path.relative_to(self.root).as_posix(), stat.st_size,
-                                   datetime.fromtimestamp(stat.st_mtime, UTC)))
-        return sorted((e for e in found if after is None or e.key > after), key=_key)
+                found.append(Entry(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
+        return sorted(found, key=_key)
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:

@@ -100,6 +100,7 @@ class SessionStore:
         self.storage, self.prefix = storage, prefix.rstrip("/") + "/"
         self._manifests: dict[int, Manifest] = {}  # replaced whole, never changed in place
         self._complete = 0  # every batch 1 … this one is known
+        self._totals: tuple[dict[str, int], int] = ({}, 0)  # rows by message, bytes
         self.refresh()
 
     def _manifest_key(self, batch: int) -> str:
@@ -123,7 +124,13 @@ class SessionStore:
         complete = self._complete
         while complete + 1 in known:
             complete += 1
-        self._manifests, self._complete = known, complete
+        counts, size = dict(self._totals[0]), self._totals[1]
+        for batch, manifest in manifests.items():
+            if batch not in self._manifests:  # each batch added once, whoever learns it again
+                for name, part in manifest.items():
+                    counts[name] = counts.get(name, 0) + part.rows
+                    size += part.bytes
+        self._manifests, self._complete, self._totals = known, complete, (counts, size)
 
     def last_batch(self) -> int:
         return max(self._manifests, default=0)
@@ -168,9 +175,6 @@ class SessionStore:
         self.storage.delete(self.prefix + part.key for part in manifest.values())
         key = self._manifest_key(batch)
         self._learn({batch: _parsed(self.storage.get(key), key)})
-
-    def message_names(self) -> list[str]:
-        return sorted({name for manifest in self._manifests.values() for name in manifest})
 
     def batches(self) -> list[int]:
         """Committed batch numbers, in order (a file's batches follow its bytes)."""
@@ -222,14 +226,12 @@ class SessionStore:
         return min(known) if known else None
 
     def stats(self) -> SessionStats:
-        counts: dict[str, int] = {}
-        size = 0
-        for manifest in self._manifests.values():
-            for name, part in manifest.items():
-                counts[name] = counts.get(name, 0) + part.rows
-                size += part.bytes
+        counts, size = self._totals
         return SessionStats(messages=sum(counts.values()), counts=dict(sorted(counts.items())),
                             bytes_on_disk=size, batches=len(self._manifests))
+
+    def message_names(self) -> list[str]:
+        return sorted(self._totals[0])
 
 
 def _rows(manifest: Manifest) -> int:
