@@ -9,6 +9,7 @@ deadlock. `rebuild` recomputes everything from the engagements with GROUP BY.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -108,6 +109,7 @@ def read(session: Session, scope: Scope = Scope()) -> Tallies:
     return found
 
 
+@lru_cache(maxsize=1_024)  # a condition's histogram text recurs until its next engagement
 def _histogram(text: str | None) -> tuple[tuple[int, int], ...]:
     if not text:
         return ()

@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from itertools import accumulate
 
 import numpy as np
@@ -187,6 +188,7 @@ def _rate(count: int, n: int) -> float | None:
     return count / n if n else None
 
 
+@lru_cache(maxsize=2_048)  # pure, and boards score the same tallies again and again
 def score(tally: Tally, *, unit_cost_cents: int) -> Score:
     """Score one tally with the version's unit cost: cost per intercept = (interceptors used
     × unit cost + operating costs) ÷ intercepts."""

@@ -353,7 +353,7 @@ class LeaderboardRow:
     tally: Tally
     score: Score
     rank: int = 0  # 1 = cheapest cost per intercept within the condition
-    references: tuple["LeaderboardRow", ...] = ()  # baselines, same scenario and threat kind
+    references: tuple["LeaderboardRow", ...] = ()  # baselines on the same scenario and threat
 
 
 @dataclass(frozen=True)
@@ -379,10 +379,14 @@ def leaderboard(*, session: Session, by: User | None,
         version_ids=visible,
         scenario=where.scenario, threat_kind=where.threat_kind,
         trial_kind=None if where.trial_kind is None else str(where.trial_kind)))
-    references = _board_rows(session, Scope(
-        version_ids=select(Version.id).join(Prototype, col(Prototype.id) == col(
-            Version.prototype_id)).where(reference_filter()),
-        scenario=where.scenario, threat_kind=where.threat_kind))
+    baselines = select(Version.id).join(Prototype, col(Prototype.id) == col(
+        Version.prototype_id)).where(reference_filter())
+    if where.trial_kind is None and where.prototype_kind is None:  # the rows hold them all
+        ids = set(session.exec(baselines).all())
+        references = [row for row in rows if row.version.id in ids]
+    else:
+        references = _board_rows(session, Scope(version_ids=baselines, scenario=where.scenario,
+                                                threat_kind=where.threat_kind))
     return _ranked(rows, references)
 
 
@@ -398,15 +402,16 @@ def _board_rows(session: Session, scope: Scope) -> list[LeaderboardRow]:
 
 def _ranked(rows: list[LeaderboardRow],
             references: list[LeaderboardRow]) -> list[LeaderboardRow]:
-    by_threat: dict[tuple[str, str], list[LeaderboardRow]] = {}
+    by_condition: dict[Condition, list[LeaderboardRow]] = {}
     for reference in sorted(references, key=_board_key):
-        by_threat.setdefault((reference.condition.scenario, reference.condition.threat_kind),
-                             []).append(reference)
+        by_condition.setdefault(reference.condition, []).append(reference)
     ranked, rank, previous = [], 0, None
     for row in sorted(rows, key=_board_key):
         rank = rank + 1 if row.condition == previous else 1
         previous = row.condition
-        near = by_threat.get((row.condition.scenario, row.condition.threat_kind), [])
+        # the baselines under the row's own condition, else as simulated on its scenario
+        near = by_condition.get(row.condition) or by_condition.get(
+            replace(row.condition, trial_kind=str(TrialKind.simulation)), [])
         ranked.append(replace(row, rank=rank, references=tuple(
             reference for reference in near if reference.version.id != row.version.id)))
     return ranked
