@@ -7,7 +7,7 @@ an increment. Rows go in key order, so two writers lock them in the same order a
 deadlock. `rebuild` recomputes everything from the engagements with GROUP BY.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -51,17 +51,21 @@ def add(session: Session, *, trial: Trial, engagements: pd.DataFrame) -> None:
         for outcome, n in sorted(per_outcome.items()) if n])
 
 
-def _upsert(session: Session, model: Any, key: Sequence[str],
+def _upsert(session: Session, model: Any, key: tuple[str, ...],
             rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+    if rows:
+        statement = _adding(session.get_bind().dialect.name, model, key, tuple(rows[0]))
+        session.execute(statement, rows)
+
+
+@lru_cache(maxsize=16)
+def _adding(dialect: str, model: Any, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE adding the new values to the stored ones, built once:
+    run as executemany, it compiles once too (multi-row VALUES would compile per size)."""
     table = model.__table__
-    dialect = session.get_bind().dialect.name
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    added = {name: table.c[name] + statement.excluded[name] for name in rows[0]
-             if name not in key}
-    # executemany of one statement, compiled once: multi-row VALUES would compile per size
-    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=added), rows)
+    return statement.on_conflict_do_update(index_elements=list(key), set_={
+        name: table.c[name] + statement.excluded[name] for name in columns if name not in key})
 
 
 # --- reading -------------------------------------------------------------------------------
