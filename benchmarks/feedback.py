@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from hub.db import make_engine, upgrade
@@ -90,6 +90,8 @@ def load(url: str, engagements: int) -> int:
                     for p, o in zip(picks, rng.integers(0, 3, n), strict=True)]
             session.execute(insert(Engagement), rows)
         session.commit()
+        session.execute(text("ANALYZE"))  # as autovacuum would: stale statistics after a
+        session.commit()                  # bulk load send PostgreSQL down per-trial bitmaps
     engine.dispose()
     return prototype_id
 
