@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sandbox.scoring import score
+from sandbox.scoring import score, tally_by_threat_kind
 from simulators.engine import simulate
 from simulators.reference import simulate_reference
 from simulators.scenario import Scenario, list_scenarios, load_scenario
@@ -136,8 +136,8 @@ def test_vectorised_engine_equals_the_plain_loop_on_the_same_draws(name: str) ->
 
 def test_simulated_cost_per_intercept_follows_the_scoring_formula() -> None:
     result = simulate(load_scenario("shahed_raid"), BASELINES["patriot_pac3"], runs=200, seed=1)
-    frame = result.assign(trial_kind="simulation", unit_cost_cents=300_000_000)
-    scored = score(frame)
+    [tally] = tally_by_threat_kind(result).values()
+    scored = score(tally, unit_cost_cents=300_000_000)
     intercepts = int((result["outcome"] == "intercept").sum())
     spent = int(result["interceptors_used"].sum()) * 300_000_000
     assert scored.intercepts == intercepts
