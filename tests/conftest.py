@@ -23,6 +23,8 @@ from hub.settings import Settings
 from sandbox.accounts import hash_password
 from sandbox.models import Organisation, OrgKind, Role, User
 
+pytest_plugins = ["tests.objectstore"]  # an S3 server (started once per run, if asked for)
+
 SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
 

@@ -8,7 +8,7 @@ from sandbox.models import Role
 from tests.conftest import SECRET, auth
 from tests.factories import new_prototype, new_trial, new_version
 from tests.hub.test_telemetry import _upload, tlog
-from tests.objectstore import new_bucket, s3_endpoint  # noqa: F401 (a fixture)
+from tests.objectstore import new_bucket
 from tests.telemetry.logs import circle_flight
 
 

@@ -17,7 +17,7 @@ from telemetry.objects import storage_at
 from tests.conftest import SECRET
 from tests.hub.served import hub_process
 from tests.hub.test_durability import PER_BATCH, _batch, _world
-from tests.objectstore import new_bucket, s3_endpoint  # noqa: F401 (a fixture)
+from tests.objectstore import new_bucket
 
 BATCHES = 12
 KILLED_AFTER = 7  # A commits this batch, then dies before the device reads the answer
@@ -49,7 +49,7 @@ def _kill_once_committed(hub, storage, session_id: int, token: str, batch: int) 
 
 
 def test_a_device_moved_to_another_replica_stores_each_message_once(
-        tmp_path, database_url, session, make_user, s3_endpoint) -> None:  # noqa: F811
+        tmp_path, database_url, session, make_user, s3_endpoint) -> None:
     url = new_bucket(s3_endpoint)
     storage = storage_at(url)
     session_id, token = _world(database_url)

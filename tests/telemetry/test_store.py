@@ -9,7 +9,7 @@ import pytest
 
 from telemetry.objects import DiskStorage, Storage, storage_at
 from telemetry.store import NoTime, SessionStore
-from tests.objectstore import new_bucket, s3_endpoint  # noqa: F401 (a fixture)
+from tests.objectstore import new_bucket
 from tests.telemetry.test_summary_store import straight_east
 
 PREFIX = "session-00000001/"
