@@ -3,20 +3,23 @@ off (SIGKILL of A), reconnects to replica B and resends what A had not acknowled
 acknowledged message is stored exactly once, and B serves what A stored."""
 
 import json
+import random
 import signal
 import time
 from functools import partial
 
 import httpx
+import pytest
 from websockets.sync.client import connect
 
 from hub.auth import issue_token
 from hub.flows.ingest import session_prefix
 from sandbox.models import Role, TelemetrySession
 from telemetry.objects import storage_at
+from telemetry.store import SessionStore
 from tests.conftest import SECRET
 from tests.hub.served import hub_process
-from tests.hub.test_durability import PER_BATCH, _batch, _world
+from tests.hub.test_durability import PER_BATCH, Hub, _batch, _stream, _world
 from tests.objectstore import new_bucket
 
 BATCHES = 12
@@ -73,3 +76,40 @@ def test_a_device_moved_to_another_replica_stores_each_message_once(
     assert (row.messages, row.batches) == (BATCHES * PER_BATCH, BATCHES)
     parts = storage.list(f"{session_prefix(session_id)}HEARTBEAT/")
     assert len(parts) == BATCHES  # B's parts of the resent batch were deleted
+
+
+class Alternating:
+    """Two replicas behind one address: each start brings up the other one, as a load balancer
+    sends a device elsewhere once its replica is gone."""
+
+    def __init__(self, replicas: list[Hub]) -> None:
+        self.replicas, self.turn = replicas, -1
+
+    @property
+    def port(self) -> int:
+        return self.replicas[self.turn].port
+
+    def start(self) -> None:
+        self.turn = (self.turn + 1) % len(self.replicas)
+        self.replicas[self.turn].start()
+
+    def kill(self) -> None:
+        self.replicas[self.turn].kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(1, 4))
+def test_replicas_killed_at_random_moments_soak(tmp_path, database_url, session, s3_endpoint,
+                                                seed) -> None:
+    url = new_bucket(s3_endpoint)
+    session_id, token = _world(database_url)
+    replicas = [Hub(tmp_path / name, database_url) for name in "ab"]
+    for replica in replicas:
+        replica.env.update({"SOLDIERSLAB_TELEMETRY_URL": url,
+                            "SOLDIERSLAB_AUDIT_KEY": AUDIT_KEY})
+    acked = _stream(Alternating(replicas), session_id, token, batches=30, kills=6,
+                    rng=random.Random(seed))
+    store = SessionStore(storage_at(url), session_prefix(session_id))
+    modes = store.read("HEARTBEAT")["custom_mode"].tolist()
+    assert len(modes) == len(set(modes)), "a message was stored twice"
+    assert {b * 1000 + i for b in acked for i in range(PER_BATCH)} <= set(modes)
