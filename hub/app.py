@@ -42,10 +42,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.live = Feed()  # the same mechanism, keyed by trial instead of company
     app.state.simulations = {}
     app.state.sockets = LocalSockets()  # open websockets, closed on logout and shutdown
+    uploads = dict.fromkeys(("/telemetry", "/engagements", "/engagements/upload"),
+                            settings.max_upload_bytes)  # engagement routes cap their own
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.max_upload_bytes,
-                       # engagement routes cap their own bodies (hub.api.trials)
-                       upload_suffixes=("/telemetry", "/engagements", "/engagements/upload"))
+                       route_limits={**uploads, "/courageous": settings.max_document_bytes})
     errors.install(app)
     app.include_router(api.router)
     app.include_router(ws.router)

@@ -14,21 +14,25 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimit:
-    """ASGI middleware answering 413 once a body exceeds its limit; uploads get a larger one."""
+    """ASGI middleware answering 413 once a body exceeds its limit: `max_bytes`, or the limit
+    of the first path suffix in `route_limits` that the path ends with (uploads, documents)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int,
-                 upload_suffixes: tuple[str, ...] = ("/telemetry",)) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 route_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.max_upload_bytes = max_upload_bytes
-        self.upload_suffixes = upload_suffixes
+        self.route_limits = route_limits or {}
+
+    def limit_for(self, path: str) -> int:
+        return next((limit for suffix, limit in self.route_limits.items()
+                     if path.endswith(suffix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = self.max_upload_bytes if path.endswith(self.upload_suffixes) else self.max_bytes
+        limit = self.limit_for(path)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _refuse(send, limit)

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     token_ttl_s: int = Field(default=900, gt=0, le=86400)
     max_body_bytes: int = Field(default=1 << 20, gt=0)
     max_upload_bytes: int = Field(default=512 << 20, gt=0)
+    max_document_bytes: int = Field(default=64 << 20, gt=0,
+                                    description="JSON documents such as COURAGEOUS imports")
     max_ws_message_bytes: int = Field(default=4 << 20, gt=8)
     k_anonymity: int = Field(default=5, ge=2, le=1000)
     l_diversity: int = Field(default=2, ge=1, le=10)

@@ -241,3 +241,26 @@ def test_bulk_engagements_the_parser_cannot_hold_are_refused(client, make_user, 
     assert 400 <= response.status_code < 500
     assert client.get(f"/api/v1/trials/{trial['id']}/engagements",
                       headers=auth(soldier)).json() == []
+
+
+def test_a_courageous_document_may_exceed_the_general_body_limit(client, make_user,
+                                                                 settings) -> None:
+    soldier, engineer = make_user(Role.soldier), make_user(Role.engineer)
+    trial = new_trial(client, soldier, new_version(
+        client, engineer, new_prototype(client, engineer, kind="cuas_sensor")["id"])["id"])
+    padding = "x" * (settings.max_body_bytes + 10)
+    assert settings.max_body_bytes < len(padding) < settings.max_document_bytes
+    response = client.post(f"/api/v1/trials/{trial['id']}/courageous",
+                           headers=auth(soldier), json={"version": padding})
+    assert response.status_code == 422  # read whole and validated, not cut off by the limit
+    assert response.json()["detail"][0]["loc"][:2] == ["body", "version"]
+
+
+def test_a_document_beyond_the_document_limit_is_refused(app, client, make_user,
+                                                         settings) -> None:
+    soldier = make_user(Role.soldier)
+    body = b'{"version": "' + b"x" * (settings.max_document_bytes + 10) + b'"}'
+    response = client.post("/api/v1/trials/1/courageous", content=body,
+                           headers={**auth(soldier), "content-type": "application/json"})
+    assert response.status_code == 413
+    assert str(settings.max_document_bytes) in response.json()["detail"]
