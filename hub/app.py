@@ -17,6 +17,7 @@ from hub.flows.ingest import sweep as sweep_file_ingests
 from hub.limits import BodyLimit
 from hub.listeners.mavlink import Router
 from hub.listeners.sapient import start_sapient
+from hub.logs import redact_server_logs
 from hub.pages import admin as admin_pages
 from hub.pages import api_docs
 from hub.pages import routes as pages
@@ -29,6 +30,7 @@ from telemetry.receivers import Endpoint, parse_endpoint
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """Wire routers and middleware; the schema must already be migrated."""
     endpoints = [parse_endpoint(spec) for spec in settings.mavlink]  # bad specs fail here
+    redact_server_logs()
     app = FastAPI(title="Soldiers Lab hub", version="0.1.0", lifespan=_receivers(endpoints),
                   docs_url=None, redoc_url=None,  # served offline by hub.pages.api_docs
                   description="Sandbox registry, telemetry and cost-per-intercept scoring "
