@@ -40,7 +40,14 @@ async def telemetry_ingest(websocket: WebSocket, session_id: int) -> None:
     origin = await asyncio.to_thread(live.origin_of, state.engine, state.secret, row.trial_id)
     try:
         while True:
-            data = await websocket.receive_bytes()
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes")
+            if data is None:
+                await websocket.send_json({"error": "send binary messages: an 8-byte batch "
+                                                    "number, then whole MAVLink frames"})
+                continue
             if len(data) > settings.max_ws_message_bytes:
                 await websocket.close(code=status.WS_1009_MESSAGE_TOO_BIG,
                                       reason=f"messages up to {settings.max_ws_message_bytes} "

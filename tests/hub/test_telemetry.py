@@ -210,8 +210,12 @@ def test_device_streams_over_websocket_with_acks_and_no_duplicates(client, setup
         assert ack == {"batch": 3, "stored": 30, "duplicate": False}
         device.send_bytes(b"\x00" * 4)
         assert "batch number" in device.receive_json()["error"]
+        device.send_text("hello")  # a text frame is answered, and the stream goes on
+        assert "binary messages" in device.receive_json()["error"]
+        device.send_bytes((4).to_bytes(8, "big") + heartbeat(0))
+        assert device.receive_json() == {"batch": 4, "stored": 1, "duplicate": False}
     read = client.get(f"/api/v1/telemetry-sessions/{opened['id']}", headers=auth(soldier))
-    assert read.json()["counts"] == {"HEARTBEAT": 10 + 20 + 30}
+    assert read.json()["counts"] == {"HEARTBEAT": 10 + 20 + 30 + 1}
 
 
 def test_websocket_refuses_a_wrong_token(client, setup) -> None:
