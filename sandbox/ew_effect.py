@@ -66,8 +66,13 @@ def link_gaps(frames: pd.DataFrame) -> pd.DataFrame:
     tie = np.where(spread >= 128, (frames["seq"] + 128) % 256, frames["seq"])
     ordered = frames.assign(tie=tie).sort_values(["sender", "t_s", "tie"], kind="stable")
     seq = ordered["seq"].to_numpy(np.int64)
-    same = np.r_[False, ordered["sender"].to_numpy()[1:] == ordered["sender"].to_numpy()[:-1]]
-    lost = np.where(same, (seq - np.r_[0, seq[:-1]] - 1) % 256, 0)
+    sender = ordered["sender"].to_numpy()
+    same = np.r_[False, sender[1:] == sender[:-1]]
+    step = np.where(same, (seq - np.r_[0, seq[:-1]]) % 256, 0)
+    # As the decoder counts link loss: only once a sender has stepped its sequence by one
+    # (some leave it at 0 throughout), and a repeated number is no loss.
+    counting = pd.Series(step == 1).groupby(sender).cummax().to_numpy()
+    lost = np.where(counting & (step > 1), step - 1, 0)
     return pd.DataFrame({"t_s": ordered["t_s"].to_numpy(float), "lost": lost})
 
 

@@ -60,6 +60,14 @@ def test_sequence_numbers_wrap_and_senders_are_apart() -> None:
     assert link_gaps(tick)["lost"].sum() == 0
 
 
+def test_senders_that_never_step_their_sequence_lose_nothing() -> None:
+    # some autopilots (and tlogs) leave every sequence number at 0; a repeat is no loss either
+    frames = pd.DataFrame({"t_s": [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+                           "sender": [1, 1, 1, 1, 2, 2, 2, 2, 2],
+                           "seq": [0, 0, 0, 0, 5, 5, 6, 9, 9]})
+    assert link_gaps(frames)["lost"].tolist() == [0, 0, 0, 0, 0, 0, 0, 2, 0]
+
+
 def test_no_activation_no_effect() -> None:
     effect = ew_effect(ACTIVATIONS.iloc[:0], *stream())
     assert (effect.activations, effect.median_time_to_effect_s, effect.effect_range_m) == (
