@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from hub.deps import request_actor
-from hub.pages.routes import html_error
+from hub.pages.common import html_error
 from sandbox import audit
 from sandbox.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 

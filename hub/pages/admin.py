@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from hub.api.listeners import listener_status
 from hub.deps import SessionDep
 from hub.listeners.mavlink import fed_sessions
-from hub.pages.routes import page
+from hub.pages.common import page
 from hub.pages.session import PageReviewer
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,42 @@
+"""What every page shares: templates, the page renderer, redirects, form errors, error pages.
+The same accounts and rules as the API; forms carry a CSRF token bound to the session."""
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import Request, status
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from sandbox.models import Role, User
+
+templates = Jinja2Templates(directory=str(files("hub") / "pages" / "templates"))
+HOME = {Role.reviewer: "/dashboard", Role.admin: "/dashboard", Role.soldier: "/log",
+        Role.engineer: "/engineer"}
+
+
+def page(request: Request, name: str, user: User | None, *, code: int = 200,
+         **context: Any) -> Response:
+    return templates.TemplateResponse(request, name, {
+        "user": user, "csrf": getattr(request.state, "csrf", ""), **context}, status_code=code)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        message = item["msg"].removeprefix("Value error, ")
+        if ":" in message and not item["loc"]:
+            field, message = message.split(":", 1)
+        found.setdefault(field, message.strip())
+    return found
+
+
+def html_error(request: Request, code: int, detail: str) -> Response:
+    return page(request, "error.html", None, code=code, status=code, detail=detail)
+

@@ -1,0 +1,170 @@
+"""A prototype's page: versions and scores by condition, gates, the decision form, trials,
+track and reports (reviewers raw; the owning company anonymised)."""
+
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from hub.deps import SessionDep
+from hub.pages import charts
+from hub.pages.common import field_errors, page, see_other
+from hub.pages.session import (
+    PageAnyone,
+    PageDecider,
+    check_csrf,
+)
+from hub.pages.track import latest_track
+from sandbox import decisions, service
+from sandbox.errors import DomainError, Forbidden
+from sandbox.feedback import (
+    REPORT_COLUMNS,
+    feedback_plan,
+    frame_of,
+    keep_words,
+    report_chunks,
+    roster,
+)
+from sandbox.models import (
+    Conditions,
+    DecisionCreate,
+    Prototype,
+    Report,
+    Role,
+    Trial,
+    User,
+    Version,
+)
+from sandbox.privacy import decision_view
+from sandbox.readiness import ALLOWED_TRANSITIONS
+from sandbox.scoring import VersionScore
+
+router = APIRouter(include_in_schema=False)
+
+
+def _prototype_context(request: Request, session: Session, prototype: Prototype,
+                       user: User) -> dict[str, Any]:
+    versions = list(service.list_versions(session=session, prototype=prototype))
+    scored = [(v, service.version_score(session=session, version=v)) for v in versions]
+    latest = versions[-1] if versions else None
+    current = decisions.current_status(session=session, prototype=prototype)
+    raw = user.role in (Role.reviewer, Role.admin)
+    return {
+        "prototype": prototype, "status": current, "versions": _by_condition(scored),
+        "chart": _cost_by_version(scored),
+        "readiness": decisions.readiness(session=session, version=latest) if latest else None,
+        "decisions": _decisions(session, prototype, raw),
+        "can_decide": user.role == Role.reviewer,
+        "options": sorted(ALLOWED_TRANSITIONS[current]),
+        "trials": _trials(session, prototype) if raw else None,
+        "track": latest_track(request, session, prototype),
+        "reports": _reports(request, session, prototype, raw),
+        "feedback_links": user.role == Role.engineer, "form": {}, "errors": {}, "decided": "",
+    }
+
+
+def _decisions(session: Session, prototype: Prototype, raw: bool) -> list[Any]:
+    made = decisions.list_decisions(session=session, prototype=prototype)
+    if raw:
+        return list(made)
+    names, keep = roster(session), keep_words(session, prototype.organisation_id)
+    return [decision_view(d, roster=names, keep=keep) for d in made]
+
+
+def _by_condition(scored: list[tuple[Version, VersionScore]]) -> list[tuple[Version, str, Any]]:
+    """(version, condition, score) rows: a version's scores never mixed across scenarios."""
+    return [(version, f"{scenario} · {threat} · {kind}", item)
+            for version, result in scored
+            for scenario, threats in result.by_scenario.items()
+            for threat, kinds in threats.items() for kind, item in kinds.items()]
+
+
+def _cost_by_version(scored: list[tuple[Version, VersionScore]]) -> str:
+    """How the cost per intercept moved, on the condition with the most evidence."""
+    evidence: Counter[tuple[str, str, str]] = Counter()
+    for _, result in scored:
+        for scenario, threats in result.by_scenario.items():
+            for threat, kinds in threats.items():
+                for kind, item in kinds.items():
+                    evidence[(scenario, threat, kind)] += item.engagements
+    if not evidence:
+        return charts.line([], label="")
+    scenario, threat, kind = evidence.most_common(1)[0][0]
+    values = [(version.version, result.by_scenario.get(scenario, {}).get(threat, {}).get(kind))
+              for version, result in scored]
+    return charts.line([(name, float(item.cost_per_intercept_eur)) for name, item in values
+                        if item is not None and item.cost_per_intercept_eur is not None],
+                       label=f"cost per intercept (EUR) by version: {scenario}, {threat}, "
+                             f"{kind} trials")
+
+
+def _trials(session: Session, prototype: Prototype) -> list[tuple[Trial, str]]:
+    trials = session.exec(select(Trial).join(Version, col(Version.id) == col(Trial.version_id))
+                          .where(Version.prototype_id == prototype.id)
+                          .order_by(col(Trial.id))).all()
+    outcomes = service.trial_outcomes(session=session, trials=trials)
+    return [(trial, ", ".join(f"{n} {o}" for o, n in sorted(
+        outcomes.get(trial.id or 0, {}).items()))) for trial in trials]
+
+
+def _reports(request: Request, session: Session, prototype: Prototype,
+             raw: bool) -> list[Any]:
+    if raw:
+        return list(session.exec(select(Report).join(Trial, col(Trial.id) == col(
+            Report.trial_id)).join(Version, col(Version.id) == col(Trial.version_id)).where(
+            Version.prototype_id == prototype.id)).all())
+    settings = request.app.state.settings
+    plan = feedback_plan(session=session, prototype=prototype,
+                         master_secret=request.app.state.secret.encode(),
+                         k=settings.k_anonymity, l=settings.l_diversity)
+    return frame_of(report_chunks(session, plan), REPORT_COLUMNS).to_dict(orient="records")
+
+
+def _visible_prototype(session: Session, prototype_id: int, user: User) -> Prototype:
+    if user.role == Role.soldier:
+        raise Forbidden("prototype pages are for reviewers and the owning company")
+    return service.get_prototype(session=session, prototype_id=prototype_id, by=user)
+
+
+@router.get("/prototypes/{prototype_id}")
+def prototype_page(request: Request, prototype_id: int, session: SessionDep,
+                   user: PageAnyone, decided: str = "") -> Response:
+    prototype = _visible_prototype(session, prototype_id, user)
+    context = _prototype_context(request, session, prototype, user)
+    context["decided"] = decided
+    return page(request, "prototype.html", user, **context)
+
+
+@router.post("/prototypes/{prototype_id}/decide")
+async def decide(request: Request, prototype_id: int, session: SessionDep,
+                 user: PageDecider) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(request, form.pop("csrf", ""))
+    prototype = _visible_prototype(session, prototype_id, user)
+    errors: dict[str, str] = {}
+    try:
+        conditions = Conditions(altitude_ceiling_m=form.get("altitude_ceiling_m") or None)
+    except ValidationError as error:
+        errors["altitude_ceiling_m"] = error.errors()[0]["msg"]
+        conditions = Conditions()
+    try:
+        decision_in = DecisionCreate(to_status=form.get("to_status", ""),
+                                     rationale=form.get("rationale", ""), conditions=conditions,
+                                     expires_at=form.get("expires_at") or None)
+    except ValidationError as error:
+        errors.update(field_errors(error))
+    if not errors:
+        try:
+            made = decisions.decide(session=session, prototype=prototype,
+                                    decision_in=decision_in, by=user)
+            return see_other(f"/prototypes/{prototype_id}?decided={made.to_status}")
+        except DomainError as error:
+            errors["to_status"] = str(error)
+    context = _prototype_context(request, session, prototype, user)
+    context.update(form=form, errors=errors)
+    return page(request, "prototype.html", user, code=422, **context)
+
+
