@@ -14,6 +14,7 @@ from hub.db import make_engine
 from hub.flows import audit as audit_chain
 from hub.flows.feed import Feed
 from hub.flows.ingest import sweep as sweep_file_ingests
+from hub.jobs.worker import WorkerThreads
 from hub.limits import BodyLimit
 from hub.listeners.mavlink import Router
 from hub.listeners.sapient import start_sapient
@@ -42,7 +43,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     app.state.feed = Feed()
     app.state.live = Feed()  # the same mechanism, keyed by trial instead of company
-    app.state.simulations = {}
+    app.state.simulation_workers = WorkerThreads(app.state.engine, settings)
     app.state.sockets = LocalSockets()  # open websockets, closed on logout and shutdown
     uploads = dict.fromkeys(("/telemetry", "/engagements", "/engagements/upload"),
                             settings.max_upload_bytes)  # engagement routes cap their own
@@ -77,12 +78,14 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
                                            storage=app.state.settings.storage(),
                                            geoid_grid=app.state.settings.geoid_grid)
         await router.start(endpoints)
+        app.state.simulation_workers.start()
         checkpoints = asyncio.create_task(audit_chain.keep_checkpoints(
             app.state.engine, app.state.settings.audit_checkpoint_s))
         try:
             yield
         finally:
             await stop_sapient()
+            await asyncio.to_thread(app.state.simulation_workers.stop)
             app.state.sockets.close_all("the hub is shutting down")
             checkpoints.cancel()
             await asyncio.gather(checkpoints, return_exceptions=True)

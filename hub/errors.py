@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException
 from hub.deps import request_actor
 from hub.pages.common import html_error
 from sandbox import audit
-from sandbox.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from sandbox.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooMany
 
-STATUS = {NotFound: 404, Conflict: 409, Forbidden: 403, Invalid: 422}
+STATUS = {NotFound: 404, Conflict: 409, Forbidden: 403, Invalid: 422, TooMany: 429}
 REFUSALS = (401, 403, 404)
 ECHO_DEPTH, ECHO_ITEMS, ECHO_CHARS = 4, 10, 200  # how much of a bad input an error repeats
 

@@ -41,6 +41,23 @@ class Settings(BaseSettings):
     audit_checkpoints: Path | None = Field(default=None, description="append-only file of "
                                            "signed checkpoints; empty: in data_dir")
     audit_checkpoint_s: float = Field(default=10.0, gt=0, le=3600)
+    simulation_workers: int | None = Field(default=None, ge=0, le=16, description=
+                                           "simulation workers inside each hub process; "
+                                           "empty: one on SQLite, none on PostgreSQL (run "
+                                           "`soldierslab worker` processes there)")
+    simulation_poll_s: float = Field(default=1.0, gt=0, le=60, description="how often an "
+                                     "idle worker looks for queued simulations")
+    simulation_lease_s: float = Field(default=30.0, ge=1, le=3600, description="a running "
+                                      "simulation whose worker has not renewed its lease for "
+                                      "this long is run again by another worker")
+    # Engineers' simulations count against their company, each reviewer's or admin's against
+    # that person: how many run at once, how many more may wait, how many runs each may have.
+    simulation_company_running: int = Field(default=2, ge=1, le=100)
+    simulation_company_queued: int = Field(default=8, ge=0, le=1000)
+    simulation_company_runs: int = Field(default=20_000, ge=1)
+    simulation_staff_running: int = Field(default=4, ge=1, le=100)
+    simulation_staff_queued: int = Field(default=16, ge=0, le=1000)
+    simulation_staff_runs: int = Field(default=100_000, ge=1)
     trusted_proxies: str = Field(default="", description="comma-separated addresses or "
                                  "networks of reverse proxies whose X-Forwarded-For is "
                                  "believed; empty: nobody's")

@@ -19,3 +19,7 @@ class Forbidden(DomainError):
 
 class Invalid(DomainError):
     """The request is well-formed but its values are impossible."""
+
+
+class TooMany(DomainError):
+    """The caller already has as much under way as a limit allows; the message names it."""

@@ -65,7 +65,9 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET)
+    # one simulation worker inside each test app, on PostgreSQL as on SQLite
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key=SECRET,
+                    simulation_workers=1)
 
 
 @pytest.fixture

@@ -1,25 +1,22 @@
-"""Simulation trials, run in the background with progress (owning engineer, reviewer, admin)."""
+"""Simulation trials: queued here, run by workers, watched and cancelled from any replica
+(the requesting company's engineers, reviewers, admins)."""
 
-import threading
-import uuid
-from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine
-from sqlmodel import Session
 
-from hub.deps import SessionDep, SimulationUser, VersionDep
-from hub.flows.simulation import MAX_RUNS, check_simulable, run_simulation, scenario_named
-from sandbox import access, audit
-from sandbox.audit import Actor
-from sandbox.errors import DomainError
-from sandbox.models import Role, User, Version
-from telemetry.objects import Storage
+from hub.deps import SessionDep, SettingsDep, SimulationUser, VersionDep
+from hub.flows.simulation import MAX_RUNS, check_simulable, scenario_named
+from hub.jobs import queue
+from hub.jobs.queue import STAFF, Quotas
+from sandbox import access
+from sandbox.anonymise import company_key, pseudonym
+from sandbox.models import JobStatus, Role, SimulationJob, User
 
 router = APIRouter(tags=["simulations"])
+JobId = Annotated[str, PathParam(max_length=64)]
 
 
 class SimulationRequest(BaseModel):
@@ -33,78 +30,55 @@ class SimulationStatus(BaseModel):
     id: str
     version_id: int
     scenario: str
-    status: Literal["running", "done", "failed"]
+    status: JobStatus
     done_runs: int
     total_runs: int
-    trial_id: int | None = None
+    trial: str | None = Field(default=None, description="the recorded trial under the "
+                              "company's export pseudonym")
+    trial_id: int | None = Field(default=None, description="reviewers and admins only")
     error: str | None = None
 
 
-@dataclass
-class Job:
-    status: SimulationStatus
-    owner_id: int
-    organisation_id: int
-    lock: threading.Lock = field(default_factory=threading.Lock)
+def _status(request: Request, job: SimulationJob, user: User) -> SimulationStatus:
+    """Engineers see the trial only as their company's export names it, never its raw id."""
+    found = job.trial_id
+    key = company_key(request.app.state.secret.encode(), job.organisation_id)
+    return SimulationStatus(
+        id=job.id, version_id=job.version_id, scenario=job.scenario, status=job.status,
+        done_runs=job.done_runs, total_runs=job.runs, error=job.error,
+        trial=None if found is None else pseudonym(str(found), key=key, kind="trial"),
+        trial_id=found if user.role in STAFF else None)
 
 
 @router.post("/versions/{version_id}/simulations", response_model=SimulationStatus,
              status_code=status.HTTP_202_ACCEPTED,
-             summary="Trial a version in simulation, in the background "
+             summary="Queue a simulation trial of a version; 429 past the requester's limits "
                      "(owning engineer, reviewer, admin)")
 def start(request: Request, version: VersionDep, body: SimulationRequest, session: SessionDep,
-          user: SimulationUser, background: BackgroundTasks) -> SimulationStatus:
+          settings: SettingsDep, user: SimulationUser) -> SimulationStatus:
     prototype = check_simulable(session, version)
     if user.role == Role.engineer:
         access.check_prototype_owner(user, prototype)
     scenario = scenario_named(body.scenario, allow_files=False)
-    job = Job(SimulationStatus(id=uuid.uuid4().hex, version_id=version.id or 0,
-                               scenario=scenario.name, status="running", done_runs=0,
-                               total_runs=body.runs),
-              owner_id=user.id or 0, organisation_id=prototype.organisation_id)
-    request.app.state.simulations[job.status.id] = job
-    background.add_task(_run, request.app.state.engine, job, version.id or 0, body,
-                        session.info["actor"], user, request.app.state.settings.storage())
-    return job.status
-
-
-def _run(engine: Engine, job: Job, version_id: int, body: SimulationRequest, actor: Actor,
-         user: User, storage: Storage) -> None:
-    def progress(done: int, total: int) -> None:
-        with job.lock:
-            job.status.done_runs = done
-
-    with Session(engine) as session:
-        audit.audit_writes(session, actor)
-        try:
-            version = session.get(Version, version_id)
-            assert version is not None
-            trial = run_simulation(session=session, version=version,
-                                   scenario=scenario_named(body.scenario, allow_files=False),
-                                   runs=body.runs, seed=body.seed, by=user, storage=storage,
-                                   progress=progress)
-            with job.lock:
-                job.status.trial_id, job.status.status = trial.id, "done"
-        except DomainError as error:
-            _fail(job, str(error))
-        except Exception:
-            _fail(job, "the simulation failed; nothing was recorded")
-            raise
-
-
-def _fail(job: Job, reason: str) -> None:
-    with job.lock:
-        job.status.status, job.status.error = "failed", reason
+    job = queue.enqueue(session=session, version=version, prototype=prototype,
+                        scenario=scenario.name, runs=body.runs, seed=body.seed, by=user,
+                        quotas=Quotas.from_settings(settings))
+    request.app.state.simulation_workers.wake()
+    return _status(request, job, user)
 
 
 @router.get("/simulations/{job_id}", response_model=SimulationStatus,
-            summary="Progress of a simulation (who started it, their company, reviewer, admin)")
-def progress(request: Request, job_id: Annotated[str, PathParam(max_length=64)],
+            summary="Status and progress of a simulation (the requesting company's "
+                    "engineers, reviewer, admin)")
+def progress(request: Request, job_id: JobId, session: SessionDep,
              user: SimulationUser) -> SimulationStatus:
-    job: Job | None = request.app.state.simulations.get(job_id)
-    visible = job is not None and (user.role in access.EVERYTHING
-                                   or job.organisation_id == user.organisation_id)
-    if job is None or not visible:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"simulation {job_id} not found")
-    with job.lock:
-        return job.status.model_copy()
+    return _status(request, queue.visible_job(session=session, job_id=job_id, by=user), user)
+
+
+@router.delete("/simulations/{job_id}", response_model=SimulationStatus,
+               summary="Cancel a simulation: a queued one never runs, a running one stops at "
+                       "its next chunk and records nothing; 409 once its trial is recorded "
+                       "(the requesting company's engineers, reviewer, admin)")
+def cancel(request: Request, job_id: JobId, session: SessionDep,
+           user: SimulationUser) -> SimulationStatus:
+    return _status(request, queue.cancel(session=session, job_id=job_id, by=user), user)

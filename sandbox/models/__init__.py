@@ -35,6 +35,7 @@ from sandbox.models.detections import (
     SensorSessionPublic,
 )
 from sandbox.models.dis import DISEntity
+from sandbox.models.jobs import JobStatus, SimulationJob
 from sandbox.models.privacy import FeedbackRelease, PrivacyBudget, TrialSite
 from sandbox.models.readiness import (
     Conditions,
@@ -129,6 +130,7 @@ __all__ = [
     "FeedbackRelease",
     "Id",
     "Input",
+    "JobStatus",
     "KeyAccess",
     "KeyScope",
     "LoginFailure",
@@ -161,6 +163,7 @@ __all__ = [
     "SensorSession",
     "SensorSessionCreate",
     "SensorSessionPublic",
+    "SimulationJob",
     "Severity",
     "Slug",
     "TelemetrySession",

@@ -27,6 +27,7 @@ from sandbox.models import (
 from simulators.scenario import load_scenario
 from tests.conftest import PASSWORD, auth
 from tests.factories import add_engagements, engagement, new_prototype, new_trial, new_version
+from tests.hub.test_simulations import finished
 
 THREATS = ("shahed_136", "fpv_strike", "recon_quad")
 
@@ -113,7 +114,7 @@ def test_board_without_filters_groups_by_condition_never_mixing_scenarios(client
 def _simulate(client, engineer, version, scenario, runs=3) -> dict:
     job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
                       json={"scenario": scenario, "runs": runs}).json()
-    return client.get(f"/api/v1/simulations/{job['id']}", headers=auth(engineer)).json()
+    return finished(client, engineer, job["id"])
 
 
 def test_baselines_fly_the_same_scenario_and_stand_beside_every_row(client, make_user,

@@ -13,7 +13,7 @@ from simulators.scenario import load_scenario
 from simulators.sensor import raid_tracks, sensor_from_parameters, simulate_detections
 from tests.conftest import auth
 from tests.factories import new_prototype, new_version
-from tests.hub.test_simulations import simulated_trial
+from tests.hub.test_simulations import finished, simulated_trial
 
 PARAMETERS = {"pd_max": 0.9, "range_50_m": 3500, "max_range_m": 6000,
               "false_alarms_per_h": 20, "position_sigma_m": 4}
@@ -54,7 +54,7 @@ def test_bad_sensor_parameters_fail_the_simulation_and_record_nothing(client,
     version = new_version(client, engineer, prototype["id"], parameters={"pd_max": 2})
     job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
                       json={"scenario": "recon_probe", "runs": 1}).json()
-    status = client.get(f"/api/v1/simulations/{job['id']}", headers=auth(engineer)).json()
+    status = finished(client, engineer, job["id"])
     assert status["status"] == "failed" and "pd_max" in status["error"]
     assert client.get("/api/v1/trials", headers=auth(make_user(Role.reviewer))).json() == []
 

@@ -1,12 +1,21 @@
 import math
+import time
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from hub.cli import app as cli
 from hub.flows.simulation import defender_for
-from sandbox.models import Engagement, Prototype, Role, TelemetrySession, Trial, Version
+from sandbox.models import (
+    Engagement,
+    Prototype,
+    Role,
+    SimulationJob,
+    TelemetrySession,
+    Trial,
+    Version,
+)
 from simulators.engine import simulate
 from simulators.scenario import load_scenario
 from tests.conftest import auth
@@ -21,12 +30,29 @@ def owned(client, make_user):
     return engineer, version
 
 
+def finished(client, user, job_id: str, timeout_s: float = 60) -> dict:
+    """The job's status once a worker has ended it (the test app runs one worker)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = client.get(f"/api/v1/simulations/{job_id}", headers=auth(user)).json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        assert time.monotonic() < deadline, f"simulation {job_id} still {job['status']}"
+        time.sleep(0.02)
+
+
+def recorded_trial(client, job_id: str) -> int:
+    """The raw id of the job's trial (engineers only ever see its pseudonym)."""
+    with Session(client.app.state.engine) as session:
+        return session.get(SimulationJob, job_id).trial_id
+
+
 def simulated_trial(client, engineer, version, **body) -> int:
-    """Start a simulation through the API (it runs before the response returns in tests)."""
+    """Run a simulation through the API and the test app's worker; the trial's raw id."""
     job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
                       json=body).json()
-    return client.get(f"/api/v1/simulations/{job['id']}",
-                      headers=auth(engineer)).json()["trial_id"]
+    assert finished(client, engineer, job["id"])["status"] == "done"
+    return recorded_trial(client, job["id"])
 
 
 def test_engineer_trials_own_version_in_simulation(client, owned, session) -> None:
@@ -34,9 +60,10 @@ def test_engineer_trials_own_version_in_simulation(client, owned, session) -> No
     started = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
                           json={"scenario": "shahed_raid", "runs": 50, "seed": 4})
     assert started.status_code == 202
-    job = client.get(f"/api/v1/simulations/{started.json()['id']}", headers=auth(engineer)).json()
+    assert started.json()["status"] in ("queued", "running")
+    job = finished(client, engineer, started.json()["id"])
     assert (job["status"], job["done_runs"], job["total_runs"]) == ("done", 50, 50)
-    trial = session.get(Trial, job["trial_id"])
+    trial = session.get(Trial, recorded_trial(client, job["id"]))
     assert (trial.kind, trial.scenario, trial.unit_id) == ("simulation", "shahed_raid", None)
     engagements = session.exec(select(Engagement).where(Engagement.trial_id == trial.id)).all()
     assert len(engagements) == 50 * 12
@@ -96,7 +123,7 @@ def test_impossible_version_parameters_fail_the_job_clearly(client, make_user, s
                           parameters={"p_kill": 3})
     job = client.post(f"/api/v1/versions/{version['id']}/simulations", headers=auth(engineer),
                       json={"scenario": "shahed_raid", "runs": 2}).json()
-    status = client.get(f"/api/v1/simulations/{job['id']}", headers=auth(engineer)).json()
+    status = finished(client, engineer, job["id"])
     assert status["status"] == "failed"
     assert "p_kill" in status["error"]
     assert session.exec(select(Trial)).all() == []

@@ -1,0 +1,1 @@
+"""Simulation jobs: the durable queue (`queue`) and the worker that empties it (`worker`)."""
