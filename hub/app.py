@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from hub import api, errors, ws
+from hub.broker import broker_for
 from hub.db import make_engine
 from hub.flows import audit as audit_chain
 from hub.flows.feed import Feed
@@ -24,7 +25,7 @@ from hub.pages import api_docs
 from hub.pages import routes as pages
 from hub.settings import Settings
 from hub.throttle import LoginThrottle
-from hub.ws.registry import LocalSockets
+from hub.ws.registry import ReplicaSockets
 from telemetry.receivers import Endpoint, parse_endpoint
 
 
@@ -41,10 +42,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.secret = settings.secret()
     audit_chain.configure(app.state.engine, settings)
     app.state.login_throttle = LoginThrottle()
-    app.state.feed = Feed()
-    app.state.live = Feed()  # the same mechanism, keyed by trial instead of company
+    # what other replicas must hear (feed, live positions, closed sockets) goes on the broker
+    app.state.broker = broker_for(settings.broker, app.state.engine.url)
+    app.state.feed = Feed(app.state.broker, "feed")
+    app.state.live = Feed(app.state.broker, "live")  # the same, keyed by trial, not company
     app.state.simulation_workers = WorkerThreads(app.state.engine, settings)
-    app.state.sockets = LocalSockets()  # open websockets, closed on logout and shutdown
+    app.state.sockets = ReplicaSockets(app.state.broker)  # closed on logout and shutdown
     uploads = dict.fromkeys(("/telemetry", "/engagements", "/engagements/upload"),
                             settings.max_upload_bytes)  # engagement routes cap their own
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
@@ -72,6 +75,7 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
         # what file ingests killed with the previous process left: staging, pending rows
         sweep_file_ingests(engine=app.state.engine, data_dir=app.state.settings.data_dir,
                            storage=app.state.settings.storage())
+        await app.state.broker.start()
         router = Router(engine=app.state.engine, storage=app.state.settings.storage())
         app.state.mavlink_router = router
         stop_sapient = await start_sapient(app.state.engine, specs=app.state.settings.sapient,
@@ -90,4 +94,5 @@ def _receivers(endpoints: list[Endpoint]) -> Callable[[FastAPI], AbstractAsyncCo
             checkpoints.cancel()
             await asyncio.gather(checkpoints, return_exceptions=True)
             await router.stop()
+            await app.state.broker.stop()
     return lifespan

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
                                description="where telemetry Parquet is kept: s3://bucket/prefix "
                                "(endpoint, region and credentials from the AWS_* variables) or "
                                "a local folder; empty: data_dir/telemetry")
+    broker: Literal["auto", "process", "postgres"] = Field(
+        default="auto", description="how replicas hear each other's feed notices, live "
+        "positions and websocket closes: postgres (LISTEN/NOTIFY), process (one hub only); "
+        "auto: postgres on a PostgreSQL database")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -1,8 +1,9 @@
-"""In-process publish/subscribe of "new feedback" notices to engineers' live feeds.
+"""Publish/subscribe of "new feedback" notices to engineers' live feeds (and, keyed by trial,
+of live positions to dashboards).
 
 Publishers are route handlers running in worker threads; subscribers are websocket tasks on the
-event loop, so a notice crosses threads with call_soon_threadsafe. One hub process per
-deployment (as docker-compose runs it); several would need a broker in between.
+event loop, so a notice crosses threads with call_soon_threadsafe. A notice reaches this
+process's subscribers at once, and the broker (hub.broker) carries it to the other replicas'.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from hub.broker import Broker, InProcess
 from sandbox import service
 from sandbox.models import Trial
 from sandbox.privacy import week_of
@@ -21,10 +23,14 @@ QUEUE_LIMIT = 256
 
 
 class Feed:
-    def __init__(self) -> None:
+    """Subscribers by key (a company, a trial); `topic` names the feed on the broker."""
+
+    def __init__(self, broker: Broker | None = None, topic: str = "feed") -> None:
         self._subscribers: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]]]
         self._subscribers = defaultdict(set)
         self._lock = threading.Lock()
+        self._broker, self._topic = broker or InProcess(), topic
+        self._broker.on(topic, self.deliver)
 
     def subscribe(self, company_id: int) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
@@ -34,13 +40,23 @@ class Feed:
 
     def unsubscribe(self, company_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None:
         with self._lock:
-            self._subscribers[company_id] = {
-                pair for pair in self._subscribers[company_id] if pair[1] is not queue}
+            remaining = {pair for pair in self._subscribers.get(company_id, ())
+                         if pair[1] is not queue}
+            if remaining:
+                self._subscribers[company_id] = remaining
+            else:
+                self._subscribers.pop(company_id, None)
 
-    def publish(self, company_id: int, notice: dict[str, Any]) -> None:
-        """Hand `notice` to every live feed of the company; callable from any thread."""
+    def publish(self, key: int, notice: dict[str, Any]) -> None:
+        """Hand `notice` to every subscriber of `key`, here and on every other replica;
+        callable from any thread."""
+        self.deliver(key, notice)
+        self._broker.send(self._topic, key, notice)
+
+    def deliver(self, key: int, notice: dict[str, Any]) -> None:
+        """Hand `notice` to this process's subscribers of `key`."""
         with self._lock:
-            targets = list(self._subscribers.get(company_id, ()))
+            targets = list(self._subscribers.get(key, ()))
         for loop, queue in targets:
             loop.call_soon_threadsafe(_offer, queue, notice)
 

@@ -19,12 +19,12 @@ async def feed(websocket: WebSocket) -> None:
     if user is None or user.role != Role.engineer or user.organisation_id is None:
         await refuse(websocket)
         return
-    await websocket.accept()
     hub_feed = websocket.app.state.feed
-    queue = hub_feed.subscribe(user.organisation_id)
+    queue = hub_feed.subscribe(user.organisation_id)  # first: an open feed misses nothing
     try:
         with websocket.app.state.sockets.opened(user_subject(user.id or 0),
                                                 token_subject(claims["jti"])) as stop:
+            await websocket.accept()
             await forward(websocket, stop, queue.get)
     finally:
         hub_feed.unsubscribe(user.organisation_id, queue)

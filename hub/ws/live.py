@@ -35,8 +35,7 @@ async def trial_live(websocket: WebSocket, trial_id: int) -> None:
     if viewer is None:
         await refuse(websocket)
         return
-    await websocket.accept()
-    queue = websocket.app.state.live.subscribe(trial_id)
+    queue = websocket.app.state.live.subscribe(trial_id)  # first: an open socket misses nothing
 
     async def newest() -> dict[str, Any]:
         notice = await queue.get()
@@ -47,6 +46,7 @@ async def trial_live(websocket: WebSocket, trial_id: int) -> None:
     try:
         with websocket.app.state.sockets.opened(user_subject(viewer[0]),
                                                 token_subject(viewer[1])) as stop:
+            await websocket.accept()
             await forward(websocket, stop, newest, interval_s=live.MIN_INTERVAL_S)
     finally:
         websocket.app.state.live.unsubscribe(trial_id, queue)

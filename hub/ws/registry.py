@@ -2,8 +2,8 @@
 them at once (not only refuses new ones), and shutdown closes them all.
 
 `Sockets` is the small interface the rest of the hub uses. `LocalSockets` keeps the sockets of
-this process; with several replicas, an implementation that also publishes `close` on the
-broker (and closes what other replicas report) takes its place, without changing callers.
+this process; `ReplicaSockets` also carries each close over the broker (hub.broker), so logging
+out on one replica closes the user's sockets on every other.
 """
 
 import asyncio
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from fastapi import status
+
+from hub.broker import Broker
 
 
 def user_subject(user_id: int) -> str:
@@ -101,3 +103,22 @@ class LocalSockets:
         for stop in stops:
             stop.trigger(code, reason)
         return len(stops)
+
+
+class ReplicaSockets(LocalSockets):
+    """This process's sockets; a close is also sent to every other replica, which closes its
+    sockets under the same subject (shutting down stays this process's own affair)."""
+
+    TOPIC = "close"
+
+    def __init__(self, broker: Broker) -> None:
+        super().__init__()
+        self._broker = broker
+        broker.on(self.TOPIC, self._closed_elsewhere)
+
+    def close(self, subject: str, reason: str) -> int:
+        self._broker.send(self.TOPIC, subject, {"reason": reason})
+        return super().close(subject, reason)
+
+    def _closed_elsewhere(self, subject: str, body: dict[str, str]) -> None:
+        super().close(subject, str(body.get("reason", "")))
