@@ -3,8 +3,8 @@ and the API docs are wired in hub.app)."""
 
 from fastapi import APIRouter
 
-from hub.pages import compare, dashboard, engineer, log, login, prototype
+from hub.pages import compare, coverage, dashboard, engineer, log, login, prototype
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, prototype, log, engineer, compare):
+for module in (login, dashboard, prototype, log, engineer, compare, coverage):
     router.include_router(module.router)

@@ -57,3 +57,5 @@ PageReviewer = Annotated[User, Depends(require_page(Role.reviewer, Role.admin))]
 PageDecider = Annotated[User, Depends(require_page(Role.reviewer))]
 PageSoldier = Annotated[User, Depends(require_page(Role.soldier))]
 PageEngineer = Annotated[User, Depends(require_page(Role.engineer))]
+# the prototype's side of the house: the task force and the owning company, no soldiers
+PageInsider = Annotated[User, Depends(require_page(Role.reviewer, Role.admin, Role.engineer))]
