@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Protocol
 
 import obstore
-from obstore.exceptions import AlreadyExistsError
+from obstore.exceptions import AlreadyExistsError, BaseError
 from obstore.store import S3Store
 
 _pool = ThreadPoolExecutor(16, thread_name_prefix="objects")  # small objects: many in flight
+STORAGE_ERRORS = (OSError, BaseError)  # what a failing folder or bucket raises
 
 
 @dataclass(frozen=True)
