@@ -2,11 +2,9 @@
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from statistics import median
 from typing import Any
 
 from fastapi import APIRouter, status
-from sqlmodel import select
 
 from hub.deps import (
     AnyUser,
@@ -17,6 +15,7 @@ from hub.deps import (
     SessionDep,
     VersionDep,
 )
+from hub.flows import loop
 from sandbox import access, decisions
 from sandbox.feedback import keep_words, roster
 from sandbox.models import (
@@ -28,7 +27,6 @@ from sandbox.models import (
     FindingPublic,
     FindingUpdate,
     Id,
-    Prototype,
     Role,
     User,
 )
@@ -99,19 +97,13 @@ def update_finding(finding_id: Id, update: FindingUpdate, session: SessionDep,
 
 
 @router.get("/loop-metrics",
-            summary="Seconds from submission to each decision, per prototype and overall "
-                    "(reviewer, admin)")
+            summary="The feedback loop's speed over the last 30 days: outcome to score, outcome "
+                    "to engineer feed, submission to decision (count, median, 90th percentile "
+                    "in seconds), prototypes waiting, and each recent decision timed from "
+                    "submission (reviewer, admin)",
+            description=loop.__doc__ or "")
 def loop_metrics(session: SessionDep, _user: ReviewerUser) -> dict[str, Any]:
-    per_prototype = []
-    firsts = []
-    for prototype in session.exec(select(Prototype)).all():
-        made = decisions.list_decisions(session=session, prototype=prototype)
-        seconds = [(d.decided_at - prototype.created_at).total_seconds() for d in made]
-        if seconds:
-            firsts.append(seconds[0])
-        per_prototype.append({"prototype_id": prototype.id, "decisions": [
-            {"to_status": d.to_status, "seconds_since_submission": s}
-            for d, s in zip(made, seconds, strict=True)]})
-    return {"median_seconds_to_first_decision": median(firsts) if firsts else None,
-            "outcome_to_score_seconds": 0.0,  # scores are computed from the table on read
-            "prototypes": per_prototype}
+    found = loop.loop_metrics(session=session)
+    return {**asdict(found),
+            "median_seconds_to_first_decision": found.submission_to_decision.median_s,
+            "prototypes": loop.recent_decisions(session=session, since=found.since)}
