@@ -41,12 +41,12 @@ from sandbox.models import (
     User,
     Version,
 )
+from sandbox.models.registry import REPORT_RATINGS
 from sandbox.scrub import scrub_text
 
 ENGAGEMENT_COLUMNS = ["trial", "trial_kind", "version", *QUASI_IDENTIFIERS, "threat_kind",
                       "outcome", "interceptors_used", "time_to_intercept_s", "release"]
-REPORT_COLUMNS = ["version", "soldier", *QUASI_IDENTIFIERS, "effectiveness", "ease_of_use",
-                  "reliability", "text", "release"]
+REPORT_COLUMNS = ["version", "soldier", *QUASI_IDENTIFIERS, *REPORT_RATINGS, "text", "release"]
 CHUNK_ROWS = 50_000
 
 
@@ -354,8 +354,9 @@ def report_chunks(session: Session, plan: FeedbackPlan) -> Iterator[pd.DataFrame
         after, upto = batch.reports
         rows = session.exec(
             select(Version.version, Report.author_id, Organisation.name, Organisation.kind,
-                   Organisation.region, Trial.started_at, Report.effectiveness,
-                   Report.ease_of_use, Report.reliability, Report.text, Report.id)
+                   Organisation.region, Trial.started_at,
+                   *(getattr(Report, rating) for rating in REPORT_RATINGS), Report.text,
+                   Report.id)
             .join(Trial, col(Trial.id) == col(Report.trial_id))
             .join(Version, col(Version.id) == col(Trial.version_id))
             .outerjoin(Organisation, col(Organisation.id) == col(Trial.unit_id))
@@ -371,8 +372,10 @@ def _report_rows(rows: Sequence[Any], plan: FeedbackPlan, release: int,
                  fingerprint: str) -> pd.DataFrame:
     raw = pd.DataFrame(list(rows), columns=[
         "version", "author_id", "unit_name", "unit_kind", "region", "started_at",
-        "effectiveness", "ease_of_use", "reliability", "text", "report_id"])
+        *REPORT_RATINGS, "text", "report_id"])
     out = generalise(_with_qis(raw, plan.key), plan.levels)
+    for rating in REPORT_RATINGS:  # optional: an empty cell, never NaN or a made-up 0
+        out[rating] = pd.array(out[rating], dtype="Int64")
     out["soldier"] = [pseudonym(str(a), key=plan.key, kind="soldier") for a in out["author_id"]]
     out["text"] = [_scrubbed(str(t), fingerprint, plan.roster, plan.keep) for t in out["text"]]
     out["release"] = pd.array([release] * len(out), dtype="Int64")

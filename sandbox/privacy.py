@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sandbox.anonymise import iso_week
+from sandbox.models.registry import REPORT_RATINGS
 from sandbox.scrub import scrub_text
 
 EARTH_M_PER_DEG = 111_320.0
@@ -95,12 +96,14 @@ def finding_view(finding: Any, *, roster: list[str], keep: list[str]) -> Finding
 # The unit of privacy is a person (a soldier), not a row: each person's contribution to one
 # answer is bounded (their first MAX_* rows), so adding or removing a soldier changes the
 # engagement vector by at most MAX_ENGAGEMENTS_PER_PERSON in L1, the report vector by
-# MAX_REPORTS_PER_PERSON * (1 + 3 * 5). OpenDP's discrete Laplace mechanism, on integers
-# (no floating-point side channel), spends half the epsilon on each vector.
+# MAX_REPORTS_PER_PERSON * (1 + len(RATINGS) * (1 + 5)): a report adds 1 to the count and,
+# per rating it gives (each is optional), 1 to that rating's count and up to 5 to its sum.
+# OpenDP's discrete Laplace mechanism, on integers (no floating-point side channel), spends
+# half the epsilon on each vector.
 
 MAX_ENGAGEMENTS_PER_PERSON = 50
 MAX_REPORTS_PER_PERSON = 5
-RATINGS = ("effectiveness", "ease_of_use", "reliability")
+RATINGS = REPORT_RATINGS
 RATING_MAX = 5
 FAILURES = ("miss", "abort", "fratricide")
 
@@ -131,9 +134,11 @@ def bounded(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     return kept[kept["rows"] > 0]
 
 
-def _cells(frame: pd.DataFrame, cells: pd.MultiIndex, column: str = "rows") -> list[int]:
-    series = frame.groupby(["version", "period"])[column].sum()
-    return [int(v) for v in series.reindex(cells, fill_value=0).tolist()]
+def _cells(frame: pd.DataFrame, cells: pd.MultiIndex,
+           columns: tuple[str, ...] = ("rows",)) -> list[int]:
+    """Each column's sums over the cells, column after column (one grouping for all)."""
+    table = frame.groupby(["version", "period"])[list(columns)].sum()
+    return [int(v) for v in table.reindex(cells, fill_value=0).to_numpy().T.ravel()]
 
 
 def private_aggregates(engagements: pd.DataFrame, reports: pd.DataFrame, *,
@@ -141,30 +146,41 @@ def private_aggregates(engagements: pd.DataFrame, reports: pd.DataFrame, *,
                        epsilon: float) -> list[dict[str, Any]]:
     """Pk, failures and ratings per version and period, epsilon-differentially private for
     each soldier. engagements: person, version, period, outcome, rows (how many); reports:
-    person, version, period and the three ratings. Every cell is answered, empty or not."""
+    person, version, period and the ratings (None when not given). Every cell is answered,
+    empty or not."""
     cells = pd.MultiIndex.from_product([versions, periods], names=["version", "period"])
     kept = bounded(engagements, MAX_ENGAGEMENTS_PER_PERSON)
     outcomes = _cells(kept[kept["outcome"] == "intercept"], cells) + _cells(
         kept[kept["outcome"].isin(FAILURES)], cells)
     noisy_outcomes = noisy_counts(outcomes, sensitivity=MAX_ENGAGEMENTS_PER_PERSON,
                                   epsilon=epsilon / 2)
-    rated = bounded(reports.assign(rows=1), MAX_REPORTS_PER_PERSON)
-    sums = _cells(rated, cells) + [v for r in RATINGS for v in _cells(rated, cells, r)]
-    noisy_sums = noisy_counts(sums, sensitivity=MAX_REPORTS_PER_PERSON * (1 + 3 * RATING_MAX),
-                              epsilon=epsilon / 2)
+    rated = bounded(_rating_columns(reports).assign(rows=1), MAX_REPORTS_PER_PERSON)
+    sums = _cells(rated, cells, ("rows", *(c for r in RATINGS for c in (r, f"{r}_given"))))
+    noisy_sums = noisy_counts(
+        sums, sensitivity=MAX_REPORTS_PER_PERSON * (1 + len(RATINGS) * (1 + RATING_MAX)),
+        epsilon=epsilon / 2)
     n = len(cells)
     return [_cell(version, period, noisy_outcomes[i], noisy_outcomes[n + i],
-                  [noisy_sums[n * j + i] for j in range(4)])
+                  [noisy_sums[n * j + i] for j in range(1 + 2 * len(RATINGS))])
             for i, (version, period) in enumerate(cells)]
+
+
+def _rating_columns(reports: pd.DataFrame) -> pd.DataFrame:
+    """Each rating as an integer sum (0 when not given) and a 0/1 count of it being given."""
+    given = {f"{r}_given": reports[r].notna().astype(int) for r in RATINGS}
+    values = {r: pd.to_numeric(reports[r]).fillna(0).astype(int) for r in RATINGS}
+    return reports.assign(**values, **given)
 
 
 def _cell(version: str, period: str, intercepts: int, failures: int,
           sums: list[int]) -> dict[str, Any]:
-    """Post-processing (free of privacy cost): clamp to what is possible, then divide."""
+    """Post-processing (free of privacy cost): clamp to what is possible, then divide; a
+    rating's mean is over the reports that gave it."""
     intercepts, failures, count = max(intercepts, 0), max(failures, 0), max(sums[0], 0)
     engagements = intercepts + failures
-    ratings = {name: (min(max(total / count, 1.0), RATING_MAX) if count else None)
-               for name, total in zip(RATINGS, sums[1:], strict=True)}
+    pairs = zip(sums[1::2], sums[2::2], strict=True)
+    ratings = {name: (min(max(total / given, 1.0), RATING_MAX) if given > 0 else None)
+               for name, (total, given) in zip(RATINGS, pairs, strict=True)}
     return {"version": version, "period": period, "engagements": engagements,
             "intercepts": intercepts, "failures": failures,
             "pk": intercepts / engagements if engagements else None, "reports": count,

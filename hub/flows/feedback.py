@@ -23,6 +23,7 @@ from sandbox.feedback import (
     report_chunks,
 )
 from sandbox.models import Prototype, TelemetrySession, Trial, Version
+from sandbox.models.registry import REPORT_RATINGS
 from telemetry.objects import Storage
 from telemetry.summary import flight_summary
 
@@ -61,9 +62,8 @@ SCHEMAS = {
     "engagements": pa.schema([*((c, pa.string()) for c in ENGAGEMENT_COLUMNS[:9]),
                               ("interceptors_used", pa.int64()),
                               ("time_to_intercept_s", pa.float64()), ("release", pa.int64())]),
-    "reports": pa.schema([*((c, pa.string()) for c in REPORT_COLUMNS[:6]),
-                          *((c, pa.int64()) for c in REPORT_COLUMNS[6:9]),
-                          ("text", pa.string()), ("release", pa.int64())]),
+    "reports": pa.schema([*((c, pa.int64() if c in REPORT_RATINGS or c == "release"
+                              else pa.string()) for c in REPORT_COLUMNS)]),
 }
 PARTS = ("engagements", "reports", "telemetry")
 

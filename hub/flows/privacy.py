@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from sandbox.anonymise import iso_week
 from sandbox.errors import Forbidden
 from sandbox.models import Engagement, PrivacyBudget, Prototype, Report, Trial, Version
+from sandbox.models.registry import REPORT_RATINGS
 from sandbox.privacy import (
     MAX_ENGAGEMENTS_PER_PERSON,
     MAX_REPORTS_PER_PERSON,
@@ -84,13 +85,12 @@ def _frames(session: Session, prototype: Prototype, period: str) -> tuple[pd.Dat
         .order_by(Trial.started_at, Trial.id)).all(),
         columns=["person", "version", "started_at", "outcome", "rows"])
     reports = pd.DataFrame(session.exec(
-        select(Report.author_id, Version.version, Trial.started_at, Report.effectiveness,
-               Report.ease_of_use, Report.reliability)
+        select(Report.author_id, Version.version, Trial.started_at,
+               *(getattr(Report, rating) for rating in REPORT_RATINGS))
         .join(Trial, col(Trial.id) == col(Report.trial_id))
         .join(Version, col(Version.id) == col(Trial.version_id))
         .where(col(Version.prototype_id) == prototype.id).order_by(col(Report.id))).all(),
-        columns=["person", "version", "started_at", "effectiveness", "ease_of_use",
-                 "reliability"])
+        columns=["person", "version", "started_at", *REPORT_RATINGS])
     engagements["outcome"] = engagements["outcome"].astype(str)
     for frame in (engagements, reports):
         frame["period"] = _label(frame["started_at"], period)

@@ -6,7 +6,7 @@ input schema forbids unknown fields, so a client can never set them.
 """
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
@@ -26,7 +26,7 @@ from sandbox.models.common import (
     utc_column,
 )
 from sandbox.money import EurOut, to_eur
-from sandbox.timeutil import UTCDateTime, as_utc
+from sandbox.timeutil import UTCDateTime, as_utc, utcnow
 
 
 class OrgKind(StrEnum):
@@ -247,6 +247,9 @@ class Trial(TrialBase, table=True):
     created_at: datetime = utc_column()
 
 
+CLOCK_SKEW = timedelta(minutes=15)  # a phone's clock ahead of the hub's is no future trial
+
+
 class TrialCreate(TrialBase, Input):
     version_id: Id
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -259,6 +262,11 @@ class TrialCreate(TrialBase, Input):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        latest = utcnow() + CLOCK_SKEW
+        if self.started_at > latest:
+            raise ValueError(f"started_at: {self.started_at:%Y-%m-%d %H:%M} UTC is in the "
+                             f"future (now {utcnow():%Y-%m-%d %H:%M} UTC): give the time the "
+                             "trial began")
         if self.kind == TrialKind.simulator and not self.simulator:
             raise ValueError("simulator: name the external simulator for a trial of kind simulator")
         if self.ended_at is not None and self.ended_at < self.started_at:
@@ -314,10 +322,21 @@ class EngagementPublic(EngagementBase):
 
 # --- reports -------------------------------------------------------------------------------
 
+# Each rating 1-5 and optional: a soldier rates what they saw. The last four are what
+# Ukraine's drone marketplace asks soldiers to rate.
+REPORT_RATINGS = ("effectiveness", "ease_of_use", "reliability", "ew_resistance",
+                  "build_quality", "wind_behaviour", "ease_of_maintenance")
+
+
 class ReportBase(SQLModel):
-    effectiveness: int = Field(ge=1, le=5)
-    ease_of_use: int = Field(ge=1, le=5)
-    reliability: int = Field(ge=1, le=5)
+    effectiveness: int | None = Field(default=None, ge=1, le=5)
+    ease_of_use: int | None = Field(default=None, ge=1, le=5)
+    reliability: int | None = Field(default=None, ge=1, le=5)
+    ew_resistance: int | None = Field(default=None, ge=1, le=5,
+                                      description="resistance to electronic warfare")
+    build_quality: int | None = Field(default=None, ge=1, le=5)
+    wind_behaviour: int | None = Field(default=None, ge=1, le=5, description="behaviour in wind")
+    ease_of_maintenance: int | None = Field(default=None, ge=1, le=5)
     text: str = Field(default="", max_length=10000)
 
 
@@ -329,7 +348,11 @@ class Report(ReportBase, table=True):
 
 
 class ReportCreate(ReportBase, Input):
-    pass
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if not self.text.strip() and all(getattr(self, r) is None for r in REPORT_RATINGS):
+            raise ValueError("text: write what happened, or give at least one rating")
+        return self
 
 
 class ReportPublic(ReportBase):

@@ -4,6 +4,7 @@ import pytest
 
 from sandbox.privacy import (
     MAX_ENGAGEMENTS_PER_PERSON,
+    RATINGS,
     bounded,
     local_polygon,
     noisy_counts,
@@ -22,8 +23,7 @@ def engagements(people: int, per_person: int, pk: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-NO_REPORTS = pd.DataFrame(columns=["person", "version", "period", "effectiveness",
-                                   "ease_of_use", "reliability"])
+NO_REPORTS = pd.DataFrame(columns=["person", "version", "period", *RATINGS])
 
 
 def test_noise_is_scaled_by_opendp_and_centred() -> None:
@@ -50,6 +50,19 @@ def test_aggregates_answer_every_cell_and_stay_near_the_truth_with_many_soldiers
     assert busy["pk"] == pytest.approx(0.75, abs=0.08)  # noise sd about 0.014
     assert busy["engagements"] == pytest.approx(8000, rel=0.15)  # noise sd about 200
     assert all(c["engagements"] >= 0 and (c["pk"] is None or 0 <= c["pk"] <= 1) for c in cells)
+
+
+def test_a_rating_is_averaged_over_the_reports_that_give_it() -> None:
+    """Half the soldiers rate wind 2, the others leave it blank and rate only build quality:
+    the blanks count neither as 0 nor as a report for wind."""
+    rows = [{"person": p, "version": "1.0.0", "period": "2026-W45", **dict.fromkeys(RATINGS),
+             **({"wind_behaviour": 2} if p % 2 else {"build_quality": 5})} for p in range(20_000)]
+    cell = private_aggregates(engagements(1, 1, 1.0), pd.DataFrame(rows), versions=["1.0.0"],
+                              periods=["2026-W45"], epsilon=20.0)[0]
+    assert cell["wind_behaviour"] == pytest.approx(2.0, abs=0.05)  # noise sd about 0.01
+    assert cell["build_quality"] == pytest.approx(5.0, abs=0.05)  # noise sd about 0.01
+    assert cell["reports"] == pytest.approx(20_000, rel=0.01)  # noise scale 21.5
+    assert set(RATINGS) <= set(cell)
 
 
 def test_one_soldier_does_not_show_through() -> None:
