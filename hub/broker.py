@@ -85,8 +85,8 @@ class PostgresBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[Hashable, str] = {}
         self._serial = itertools.count()
-        self._wake = asyncio.Event()
-        self._listening = asyncio.Event()
+        self._wake: asyncio.Event
+        self._listening: asyncio.Event
         self._tasks: list[asyncio.Task[None]] = []
 
     def on(self, topic: str, handler: Handler) -> None:
@@ -112,17 +112,29 @@ class PostgresBroker:
         self._wake.set()
 
     async def start(self) -> None:
-        """LISTEN before the replica serves (waiting at most READY_S), then send as asked."""
+        """LISTEN before the replica serves (waiting at most READY_S), then send as asked.
+
+        An app whose lifespan is entered a second time while the first runs (two servers, or
+        a test client beside another) keeps the first run: its tasks live on the first loop,
+        and one replica listens once."""
+        if self._loop is not None and not self._loop.is_closed():
+            log.warning("broker: started already on another event loop; that one carries")
+            return
         self._loop = asyncio.get_running_loop()
+        self._wake, self._listening = asyncio.Event(), asyncio.Event()
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._send())]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._listening.wait(), READY_S)
 
     async def stop(self) -> None:
+        """Stop the run this loop started (a second entry's stop leaves the first running)."""
+        if self._loop is not asyncio.get_running_loop():
+            return
         self._loop = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def _listen(self) -> None:
         while True:
