@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hub.deps import SessionDep
+from hub.flows.loop import loop_metrics
 from hub.pages import charts
 from hub.pages.common import page
 from hub.pages.session import (
@@ -30,6 +31,7 @@ def dashboard(request: Request, session: SessionDep, user: PageReviewer) -> Resp
         for row in rows if row.score.cost_per_intercept_eur]))
         for where, rows in boards if any(row.score.cost_per_intercept_eur for row in rows)]
     return page(request, "dashboard.html", user, boards=boards, charts=plots,
-                queue=decisions.decision_queue(session=session))
+                queue=decisions.decision_queue(session=session),
+                loop=loop_metrics(session=session))
 
 
