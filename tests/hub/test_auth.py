@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2 as httpx  # the HTTP client the test extra declares
 import jwt
 import pytest
 from fastapi.testclient import TestClient

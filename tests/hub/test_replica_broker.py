@@ -5,7 +5,7 @@ import json
 from collections.abc import Iterator
 from functools import partial
 
-import httpx
+import httpx2 as httpx  # the HTTP client the test extra declares
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect

@@ -8,7 +8,7 @@ import signal
 import time
 from functools import partial
 
-import httpx
+import httpx2 as httpx  # the HTTP client the test extra declares
 import pytest
 from websockets.sync.client import connect
 

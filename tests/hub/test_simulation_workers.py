@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the HTTP client the test extra declares
 import pytest
 from sqlmodel import Session
 

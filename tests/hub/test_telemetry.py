@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the HTTP client the test extra declares
 import numpy as np
 import pandas as pd
 import pytest
