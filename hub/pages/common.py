@@ -9,9 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from hub.pages.words import FILTERS
 from sandbox.models import Role, User
 
 templates = Jinja2Templates(directory=str(files("hub") / "pages" / "templates"))
+templates.env.filters.update(FILTERS)  # count, count_of, eur, status_words, measure, criterion
 HOME = {Role.reviewer: "/dashboard", Role.admin: "/dashboard", Role.soldier: "/log",
         Role.engineer: "/engineer"}
 
