@@ -1,7 +1,10 @@
+from datetime import datetime, timedelta, timezone
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from sandbox.anonymise import iso_week
 from sandbox.privacy import (
     MAX_ENGAGEMENTS_PER_PERSON,
     RATINGS,
@@ -9,6 +12,7 @@ from sandbox.privacy import (
     local_polygon,
     noisy_counts,
     private_aggregates,
+    week_of,
 )
 
 
@@ -77,3 +81,13 @@ def test_a_geofence_keeps_its_shape_and_loses_its_place() -> None:
     local = local_polygon([(50.0, 30.0), (50.001, 30.0), (50.001, 30.0014)])
     assert len(local) == 3 and all(abs(v) < 120 for point in local for v in point)
     assert local_polygon([(10.0, 10.0), (10.001, 10.0), (10.001, 10.0014)]) != local
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 12, 31, 23, 59), datetime(2027, 1, 1, 0, 30), datetime(2020, 12, 31, 12),
+    datetime(2021, 1, 3, 23, 59, 59), datetime(2026, 6, 15, 8),
+    datetime(2027, 1, 4, 0, 30, tzinfo=timezone(timedelta(hours=3))),  # Sunday 21:30 UTC
+    datetime(2026, 12, 27, 23, 30, tzinfo=timezone(timedelta(hours=-2)))])  # Monday in UTC
+def test_week_of_one_moment_matches_the_exports_weeks(moment: datetime) -> None:
+    assert week_of(moment) == iso_week(pd.Series([moment])).iloc[0]
+    assert week_of(None) is None
