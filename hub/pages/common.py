@@ -1,6 +1,7 @@
 """What every page shares: templates, the page renderer, redirects, form errors, error pages.
 The same accounts and rules as the API; forms carry a CSRF token bound to the session."""
 
+from http import HTTPStatus
 from importlib.resources import files
 from typing import Any
 
@@ -8,7 +9,11 @@ from fastapi import Request, status
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
+from hub.deps import token_user
+from hub.pages.session import COOKIE, csrf_token
 from hub.pages.words import FILTERS
 from sandbox.models import Role, User
 
@@ -40,5 +45,25 @@ def field_errors(error: ValidationError) -> dict[str, str]:
 
 
 def html_error(request: Request, code: int, detail: str) -> Response:
-    return page(request, "error.html", None, code=code, status=code, detail=detail)
+    """An error page with every page's header: who is logged in, log-out, and a way home."""
+    user = _viewer(request)
+    return page(request, "error.html", user, code=code, status=code, detail=detail,
+                title=HTTPStatus(code).phrase, home=HOME[user.role] if user else "/login")
 
+
+def _viewer(request: Request) -> User | None:
+    """The logged-in user of a refused request, read from its cookie: an unknown page or a
+    refusal may come before any page dependency ran."""
+    token = request.cookies.get(COOKIE, "")
+    if not token:
+        return None
+    try:
+        with Session(request.app.state.engine) as session:
+            found = token_user(session, token, secret=request.app.state.secret)
+    except SQLAlchemyError:
+        return None  # the error still shows, without its header
+    if found is None:
+        return None
+    user, claims = found
+    request.state.csrf = csrf_token(request.app.state.secret, claims["jti"])  # to log out
+    return user

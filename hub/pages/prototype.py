@@ -4,6 +4,7 @@ track and reports (reviewers raw; the owning company anonymised)."""
 from collections import Counter
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from hub.pages.session import (
     check_csrf,
 )
 from hub.pages.track import latest_track
+from hub.pages.words import count, status_words
 from sandbox import decisions, service
 from sandbox.errors import DomainError, Forbidden
 from sandbox.feedback import (
@@ -34,15 +36,20 @@ from sandbox.models import (
     Prototype,
     Report,
     Role,
+    SandboxStatus,
     Trial,
     User,
     Version,
 )
+from sandbox.models.registry import REPORT_RATINGS
 from sandbox.privacy import decision_view
 from sandbox.readiness import ALLOWED_TRANSITIONS
 from sandbox.scoring import VersionScore
 
 router = APIRouter(include_in_schema=False)
+# statuses nothing leaves: a reviewer confirms before choosing one (the rules are the domain's)
+FINAL = frozenset(s for s, onward in ALLOWED_TRANSITIONS.items() if not onward)
+CONFIRM = "confirm_final"
 
 
 def _prototype_context(request: Request, session: Session, prototype: Prototype,
@@ -58,12 +65,18 @@ def _prototype_context(request: Request, session: Session, prototype: Prototype,
         "readiness": decisions.readiness(session=session, version=latest) if latest else None,
         "decisions": _decisions(session, prototype, raw),
         "can_decide": user.role == Role.reviewer,
-        "options": sorted(ALLOWED_TRANSITIONS[current]),
+        "options": _options(current), "final": FINAL,
         "trials": _trials(session, prototype) if raw else None,
         "track": latest_track(request, session, prototype),
-        "reports": _reports(request, session, prototype, raw),
+        **_reports(request, session, prototype, raw),
         "feedback_links": user.role == Role.engineer, "form": {}, "errors": {}, "decided": "",
     }
+
+
+def _options(current: SandboxStatus) -> list[SandboxStatus]:
+    """The steps allowed from `current`, in the sandbox's own order (never alphabetical,
+    which put the final 'rejected' first)."""
+    return [step for step in SandboxStatus if step in ALLOWED_TRANSITIONS[current]]
 
 
 def _decisions(session: Session, prototype: Prototype, raw: bool) -> list[Any]:
@@ -106,21 +119,32 @@ def _trials(session: Session, prototype: Prototype) -> list[tuple[Trial, str]]:
                           .where(Version.prototype_id == prototype.id)
                           .order_by(col(Trial.id))).all()
     outcomes = service.trial_outcomes(session=session, trials=trials)
-    return [(trial, ", ".join(f"{n} {o}" for o, n in sorted(
+    return [(trial, ", ".join(f"{count(n)} {status_words(o)}" for o, n in sorted(
         outcomes.get(trial.id or 0, {}).items()))) for trial in trials]
 
 
 def _reports(request: Request, session: Session, prototype: Prototype,
-             raw: bool) -> list[Any]:
+             raw: bool) -> dict[str, Any]:
+    """Reports: raw for the task force; for the company, the released ones and what the
+    anonymity threshold still holds back."""
     if raw:
-        return list(session.exec(select(Report).join(Trial, col(Trial.id) == col(
-            Report.trial_id)).join(Version, col(Version.id) == col(Trial.version_id)).where(
-            Version.prototype_id == prototype.id)).all())
+        found = session.exec(select(Report).join(Trial, col(Trial.id) == col(Report.trial_id))
+                             .join(Version, col(Version.id) == col(Trial.version_id))
+                             .where(Version.prototype_id == prototype.id)).all()
+        return {"held": None, "reports": [_said(r.model_dump()) for r in found]}
     settings = request.app.state.settings
     plan = feedback_plan(session=session, prototype=prototype,
                          master_secret=request.app.state.secret.encode(),
                          k=settings.k_anonymity, l=settings.l_diversity)
-    return frame_of(report_chunks(session, plan), REPORT_COLUMNS).to_dict(orient="records")
+    rows = frame_of(report_chunks(session, plan), REPORT_COLUMNS).to_dict(orient="records")
+    return {"held": plan.held_back, "reports": [_said(row) for row in rows]}
+
+
+def _said(report: dict[str, Any]) -> dict[str, Any]:
+    """A report's given ratings (blank ones left out, null or NA alike) and its text."""
+    ratings = {name: int(report[name]) for name in REPORT_RATINGS
+               if not pd.isna(report.get(name))}
+    return {"ratings": ratings, "text": report.get("text") or ""}
 
 
 def _visible_prototype(session: Session, prototype_id: int, user: User) -> Prototype:
@@ -138,13 +162,23 @@ def prototype_page(request: Request, prototype_id: int, session: SessionDep,
     return page(request, "prototype.html", user, **context)
 
 
+def _unconfirmed(form: dict[str, str]) -> dict[str, str]:
+    """No status chosen, or a final one without its confirmation: nothing is recorded."""
+    chosen = form.get("to_status", "")
+    if not chosen:
+        return {"to_status": "choose the new status"}
+    if chosen in FINAL and form.get(CONFIRM) != "yes":
+        return {CONFIRM: f"{chosen} is final: tick 'I understand this is final' to record it"}
+    return {}
+
+
 @router.post("/prototypes/{prototype_id}/decide")
 async def decide(request: Request, prototype_id: int, session: SessionDep,
                  user: PageDecider) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(request, form.pop("csrf", ""))
     prototype = _visible_prototype(session, prototype_id, user)
-    errors: dict[str, str] = {}
+    errors = _unconfirmed(form)
     try:
         conditions = Conditions(altitude_ceiling_m=form.get("altitude_ceiling_m") or None)
     except ValidationError as error:
@@ -155,7 +189,7 @@ async def decide(request: Request, prototype_id: int, session: SessionDep,
                                      rationale=form.get("rationale", ""), conditions=conditions,
                                      expires_at=form.get("expires_at") or None)
     except ValidationError as error:
-        errors.update(field_errors(error))
+        errors = field_errors(error) | errors  # ours say it in words: they win
     if not errors:
         try:
             made = decisions.decide(session=session, prototype=prototype,

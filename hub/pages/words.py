@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from sandbox.feedback import HeldBack
 from sandbox.readiness import CriterionResult
 
 MISSING = "–"
@@ -80,5 +81,15 @@ def criterion(result: CriterionResult) -> str:
     return f"{label}: {_figure(result.actual, counted)} {verdict} {sign} {needed}"
 
 
+def held_back(held: HeldBack) -> str:
+    """What the anonymity threshold holds back, and when it will be released."""
+    if not (held.reports or held.engagements):
+        return "nothing"
+    return (f"{count_of(held.reports, 'report')} and {count_of(held.engagements, 'engagement')} "
+            f"from {count_of(held.people, 'soldier')}: released once {held.needed_people} "
+            f"different soldiers have new feedback ({held.people} of {held.needed_people} so "
+            "far)")
+
+
 FILTERS = {"count": count, "count_of": count_of, "eur": eur, "status_words": status_words,
-           "measure": measure, "criterion": criterion}
+           "measure": measure, "criterion": criterion, "held_back": held_back}

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from hub.pages.words import count, count_of, criterion, eur, measure, status_words
+from hub.pages.words import count, count_of, criterion, eur, held_back, measure, status_words
 from sandbox.models import SandboxStatus
 from sandbox.readiness import CriterionResult
 
@@ -34,3 +34,12 @@ def test_a_criterion_reads_as_a_sentence() -> None:
     assert criterion(low) == "Pk (95 % lower bound), simulation trials: 0.46 fails ≥ 0.5"
     none = CriterionResult("min_reports", 3, None, False, "")
     assert criterion(none) == "Soldiers' reports: no evidence yet (needs 3)"
+
+
+def test_what_is_held_back_is_said_with_when_it_will_be_released() -> None:
+    from sandbox.feedback import HeldBack
+
+    assert held_back(HeldBack(engagements=0, reports=0, people=0, needed_people=5)) == "nothing"
+    assert held_back(HeldBack(engagements=1200, reports=1, people=2, needed_people=5)) == (
+        "1 report and 1,200 engagements from 2 soldiers: released once 5 different soldiers "
+        "have new feedback (2 of 5 so far)")
