@@ -1,5 +1,6 @@
 """Anonymised feedback of a prototype (owning engineer; reviewer, admin), streamed."""
 
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -21,7 +22,8 @@ from hub.flows.feedback import (
 from hub.flows.privacy import budget_of, budget_public, private_feedback
 from sandbox import access
 from sandbox.feedback import FeedbackPlan, feedback_plan
-from sandbox.models import Role
+from sandbox.models import Prototype, Role
+from sandbox.timeutil import utcnow
 
 router = APIRouter(tags=["feedback"])
 MEDIA = {"json": "application/json", "csv": "text/csv",
@@ -40,10 +42,17 @@ def feedback_bytes(engine: Engine, plan: FeedbackPlan, telemetry: pd.DataFrame, 
     return parquet_stream(chunks, part)
 
 
+def download_name(prototype: Prototype, part: str, fmt: str) -> str:
+    """'hornet-engagements-2026-12-03.csv': whose, which part and which day, so that files
+    downloaded over weeks do not overwrite each other. ASCII only, as every browser takes."""
+    slug = re.sub(r"[^a-z0-9]+", "-", prototype.name.lower()).strip("-")
+    return f"{slug or f'prototype-{prototype.id}'}-{part}-{utcnow():%Y-%m-%d}.{fmt}"
+
+
 def download(engine: Engine, plan: FeedbackPlan, telemetry: pd.DataFrame, fmt: str,
-             part: str) -> StreamingResponse:
+             part: str, prototype: Prototype) -> StreamingResponse:
     headers = {} if fmt == "json" else {
-        "Content-Disposition": f'attachment; filename="{part}.{fmt}"'}
+        "Content-Disposition": f'attachment; filename="{download_name(prototype, part, fmt)}"'}
     return StreamingResponse(feedback_bytes(engine, plan, telemetry, fmt, part),
                              media_type=MEDIA[fmt], headers=headers)
 
@@ -64,7 +73,7 @@ def feedback(request: Request, prototype: PrototypeDep, session: SessionDep,
                          k=settings.k_anonymity, l=settings.l_diversity)
     telemetry = telemetry_summaries(session=session, prototype=prototype, master_secret=secret,
                                     storage=settings.storage())
-    return download(request.app.state.engine, plan, telemetry, format, part)
+    return download(request.app.state.engine, plan, telemetry, format, part, prototype)
 
 
 @router.get("/prototypes/{prototype_id}/private-aggregates",
