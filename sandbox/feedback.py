@@ -221,6 +221,27 @@ def held_back(session: Session, prototype_id: int, key: bytes, last: FeedbackRel
                     people=len(people), needed_people=k)
 
 
+def released_trials(session: Session, prototype_id: int, *,
+                    withheld_trials: frozenset[int] = frozenset(),
+                    withheld_reports: frozenset[int] = frozenset()) -> set[int]:
+    """Soldiers' trials (with a unit) whose feedback a released batch carries: one of their
+    engagements or reports is at or below the prototype's last marks and not withheld. A
+    sensor or jammer trial's figures leave with it; one that yields neither waits."""
+    done = releases(session, prototype_id)
+    if not done:
+        return set()
+    engaged = select(Engagement.trial_id).where(
+        col(Engagement.id) <= done[-1].engagement_upto,
+        col(Engagement.trial_id).not_in(sorted(withheld_trials)))
+    reported = select(Report.trial_id).where(col(Report.id) <= done[-1].report_upto,
+                                             col(Report.id).not_in(sorted(withheld_reports)))
+    return set(session.exec(
+        select(Trial.id).join(Version, col(Version.id) == col(Trial.version_id))
+        .where(*_personal(prototype_id),
+               col(Trial.id).in_(engaged) | col(Trial.id).in_(reported))).all()) - set(
+        withheld_trials)
+
+
 def release_status(*, session: Session, prototype: Prototype, master_secret: bytes,
                    k: int = 5, l: int = 2) -> tuple[int, HeldBack]:  # noqa: E741
     """Batches released so far (cutting one if due) and what waits for the next."""

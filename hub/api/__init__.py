@@ -13,6 +13,7 @@ from hub.api import (
     prototypes,
     readiness,
     scores,
+    sensor_scores,
     sensors,
     simulations,
     telemetry,
@@ -23,5 +24,6 @@ from hub.api import (
 
 router = APIRouter(prefix="/api/v1")
 for module in (auth, organisations, users, prototypes, versions, trials, scores, audit, keys,
-               simulations, feedback, telemetry, readiness, listeners, sensors, flights):
+               simulations, feedback, telemetry, readiness, listeners, sensors, flights,
+               sensor_scores):
     router.include_router(module.router)
