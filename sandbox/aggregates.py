@@ -14,7 +14,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, and_, case, cast, delete, func, literal, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -90,27 +103,60 @@ class Scope:
 Tallies = dict[tuple[int, Condition], Tally]
 
 
-def read(session: Session, scope: Scope = Scope()) -> Tallies:
-    """The tallies of every condition in scope, keyed by (version id, condition)."""
-    bins = ScoreTimeBin.__table__.c  # type: ignore[attr-defined]
+def read(session: Session, scope: Scope = Scope(), *, less: Any = None) -> Tallies:
+    """The tallies of every condition in scope, keyed by (version id, condition).
+
+    `less`, a SELECT of engagement rows, is taken out of the tallies in the same statement
+    (hence from the same snapshot: an engagement committed meanwhile is never subtracted
+    from totals that do not hold it); a condition left with no engagement is absent."""
+    bins = _bins(scope, less)
     # each condition's histogram comes as one "bin:count,…" text: thousands of bin rows
     # would cost more to turn into Python objects than the whole rest of a board
-    histograms = select(*(bins[name] for name in KEY), func.aggregate_strings(
-        cast(bins.bin, String) + ":" + cast(bins.intercepts, String), ",").label("histogram")) \
-        .where(*scope.conditions(ScoreTimeBin)).group_by(*(bins[name] for name in KEY)) \
-        .subquery()
-    counts = ScoreAggregate.__table__.c  # type: ignore[attr-defined]
-    query = select(*(counts[name] for name in (*KEY, *COUNTED)), histograms.c.histogram) \
-        .select_from(counts.version_id.table.outerjoin(histograms, and_(
-            *(counts[name] == histograms.c[name] for name in KEY)))) \
-        .where(*scope.conditions(ScoreAggregate))
+    histograms = select(*(bins.c[name] for name in KEY), func.aggregate_strings(
+        cast(bins.c.bin, String) + ":" + cast(bins.c.intercepts, String), ",")
+        .label("histogram")).group_by(*(bins.c[name] for name in KEY)).subquery()
+    counts = _counts(scope, less)
+    query = select(*(counts.c[name] for name in (*KEY, *COUNTED)), histograms.c.histogram) \
+        .select_from(counts.outerjoin(histograms, and_(
+            *(counts.c[name] == histograms.c[name] for name in KEY))))
     found: Tallies = {}
     for row in session.connection().execute(query).all():
         version_id, trial_kind, scenario, threat_kind = row[:len(KEY)]
         found[(version_id, Condition(str(trial_kind), scenario, threat_kind))] = Tally(
-            **dict(zip(COUNTED, row[len(KEY):-1], strict=True)),
+            **dict(zip(COUNTED, (int(n) for n in row[len(KEY):-1]), strict=True)),
             time_bins=_histogram(row[-1]))
     return found
+
+
+def _counts(scope: Scope, less: Any) -> Any:
+    kept = select(*(getattr(ScoreAggregate, name) for name in (*KEY, *COUNTED))) \
+        .where(*scope.conditions(ScoreAggregate))
+    if less is None:
+        return kept.subquery()
+    taken = recount(less.subquery(), Trial.__table__)["score_aggregate"]  # type: ignore[attr-defined]
+    return _net(kept, taken, KEY, COUNTED, "engagements")
+
+
+def _bins(scope: Scope, less: Any) -> Any:
+    kept = select(*(getattr(ScoreTimeBin, name) for name in (*BIN_KEY, "intercepts"))) \
+        .where(*scope.conditions(ScoreTimeBin))
+    if less is None:
+        return kept.subquery()
+    taken = recount(less.subquery(), Trial.__table__)["score_time_bin"]  # type: ignore[attr-defined]
+    return _net(kept, taken, BIN_KEY, ("intercepts",), "intercepts")
+
+
+def _net(kept: Any, taken: Any, key: tuple[str, ...], counted: tuple[str, ...],
+         present: str) -> Any:
+    """Kept rows less the recounted ones, by key (both in key-then-counts column order)."""
+    taken = taken.subquery()
+    rows = union_all(kept, select(*list(taken.c)[:len(key)],
+                                  *(-value for value in list(taken.c)[len(key):]))).subquery()
+    # sums of BIGINT are NUMERIC on PostgreSQL: cast back, the tallies count in integers
+    return select(*(rows.c[name] for name in key),
+                  *(cast(func.sum(rows.c[name]), BigInteger).label(name) for name in counted)) \
+        .group_by(*(rows.c[name] for name in key)).having(func.sum(rows.c[present]) > 0) \
+        .subquery()
 
 
 @lru_cache(maxsize=1_024)  # a condition's histogram text recurs until its next engagement

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,6 +20,7 @@ from sandbox.errors import Conflict, Invalid, NotFound
 from sandbox.models import (
     Engagement,
     EngagementCreate,
+    FeedbackRelease,
     Organisation,
     OrgKind,
     Prototype,
@@ -38,6 +39,13 @@ from sandbox.models import (
     VersionUpdate,
 )
 from sandbox.money import to_cents
+from sandbox.score_view import (
+    OTHER_SCENARIO,
+    ScoreView,
+    named,
+    unreleased_engagements,
+    view_of,
+)
 from sandbox.scoring import Condition, Score, Tally, VersionScore, score, score_version, total
 from sandbox.timeutil import utcnow
 
@@ -338,11 +346,35 @@ def reference_filter() -> ColumnElement[bool]:
                     Organisation.name == REFERENCE_ORGANISATION)))
 
 
-def version_score(*, session: Session, version: Version) -> VersionScore:
-    """Every condition of the version scored from its aggregates."""
-    tallies = aggregates.read(session, Scope(version_ids=[version.id or 0]))
+def version_score(*, session: Session, version: Version,
+                  view: ScoreView | None = None) -> VersionScore:
+    """Every condition of the version scored from its aggregates, as `view` (default: the
+    session's viewer, see sandbox.score_view) shows them."""
+    tallies = _tallies(session, Scope(version_ids=[version.id or 0]), view or view_of(session))
     return score_version({condition: item for (_, condition), item in tallies.items()},
                          unit_cost_cents=version.unit_cost_cents)
+
+
+def _tallies(session: Session, scope: Scope, view: ScoreView) -> aggregates.Tallies:
+    """The tallies in scope as `view` shows them."""
+    less = unreleased_engagements(scope.version_ids) if view.released_only else None
+    if scope.scenario is None or view.scenarios is None or scope.scenario in view.scenarios:
+        return named(aggregates.read(session, scope, less=less), view)
+    if scope.scenario != OTHER_SCENARIO:  # asking for a typed name must not confirm it
+        return {}
+    tallies = named(aggregates.read(session, replace(scope, scenario=None), less=less), view)
+    return {key: item for key, item in tallies.items() if key[1].scenario == OTHER_SCENARIO}
+
+
+def report_count(*, session: Session, version: Version, view: ScoreView | None = None) -> int:
+    """Reports on the version's trials; engineers count those released to them."""
+    where = [col(Trial.version_id) == version.id]
+    if (view or view_of(session)).released_only:
+        where.append(col(Report.id) <= select(func.coalesce(func.max(
+            FeedbackRelease.report_upto), 0)).where(
+            FeedbackRelease.prototype_id == version.prototype_id).scalar_subquery())
+    return int(session.exec(select(func.count()).select_from(Report).join(
+        Trial, col(Trial.id) == col(Report.trial_id)).where(*where)).one())
 
 
 @dataclass(frozen=True)
@@ -364,12 +396,13 @@ class BoardFilter:
     prototype_kind: PrototypeKind | None = None
 
 
-def leaderboard(*, session: Session, by: User | None,
-                where: BoardFilter = BoardFilter()) -> list[LeaderboardRow]:
+def leaderboard(*, session: Session, by: User | None, where: BoardFilter = BoardFilter(),
+                view: ScoreView | None = None) -> list[LeaderboardRow]:
     """Every version `by` may see (None: the command line, all), one row per condition
     (scenario, threat kind, trial kind) in scope, grouped by condition and ranked by cost per
     intercept within it; each row carries the baselines scored on its scenario and threat
-    kind."""
+    kind. Scores as `view` (default: `by`'s, see sandbox.score_view) shows them."""
+    view = view or view_of(session, by)
     visible = select(Version.id).join(Prototype, col(Prototype.id) == col(Version.prototype_id))
     if where.prototype_kind is not None:
         visible = visible.where(Prototype.kind == where.prototype_kind)
@@ -378,7 +411,7 @@ def leaderboard(*, session: Session, by: User | None,
     rows = _board_rows(session, Scope(
         version_ids=visible,
         scenario=where.scenario, threat_kind=where.threat_kind,
-        trial_kind=None if where.trial_kind is None else str(where.trial_kind)))
+        trial_kind=None if where.trial_kind is None else str(where.trial_kind)), view)
     baselines = select(Version.id).join(Prototype, col(Prototype.id) == col(
         Version.prototype_id)).where(reference_filter())
     if where.trial_kind is None and where.prototype_kind is None:  # the rows hold them all
@@ -386,12 +419,12 @@ def leaderboard(*, session: Session, by: User | None,
         references = [row for row in rows if row.version.id in ids]
     else:
         references = _board_rows(session, Scope(version_ids=baselines, scenario=where.scenario,
-                                                threat_kind=where.threat_kind))
+                                                threat_kind=where.threat_kind), view)
     return _ranked(rows, references)
 
 
-def _board_rows(session: Session, scope: Scope) -> list[LeaderboardRow]:
-    tallies = aggregates.read(session, scope)
+def _board_rows(session: Session, scope: Scope, view: ScoreView) -> list[LeaderboardRow]:
+    tallies = _tallies(session, scope, view)
     pairs = {version.id: (version, prototype) for version, prototype in session.exec(
         select(Version, Prototype).join(Prototype, col(Prototype.id) == col(Version.prototype_id))
         .where(col(Version.id).in_({version_id for version_id, _ in tallies}))).all()}
@@ -433,11 +466,11 @@ class ScenarioRow:
     by_trial_kind: dict[str, Score]
 
 
-def scenario_boards(*, session: Session,
-                    by: User | None) -> dict[tuple[str, str], list[ScenarioRow]]:
+def scenario_boards(*, session: Session, by: User | None,
+                    view: ScoreView | None = None) -> dict[tuple[str, str], list[ScenarioRow]]:
     """The board by (scenario, threat kind), one row per version, cheapest first."""
     grouped: dict[tuple[str, str], dict[int, list[LeaderboardRow]]] = {}
-    for row in leaderboard(session=session, by=by):
+    for row in leaderboard(session=session, by=by, view=view):
         grouped.setdefault((row.condition.scenario, row.condition.threat_kind), {}).setdefault(
             row.version.id or 0, []).append(row)
     boards = {}

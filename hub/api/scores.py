@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from hub.deps import AnyUser, SessionDep, VersionDep
+from hub.flows.score_view import score_view
 from sandbox import service
 from sandbox.models import PrototypeKind, TrialKind
 from sandbox.money import EurOut, to_eur
@@ -101,10 +102,13 @@ class LeaderboardEntry(BaseModel):
                     "across scenarios (any role; engineers: own company only)",
             description="`by_scenario[scenario][threat_kind][trial_kind]` holds one score per "
                         "condition: compare versions only there. `overall` and "
-                        "`by_trial_kind` add up every scenario, to count evidence.")
-def version_score(version: VersionDep, session: SessionDep, _user: AnyUser) -> VersionScorePublic:
-    return VersionScorePublic.of(version.id or 0,
-                                 service.version_score(session=session, version=version))
+                        "`by_trial_kind` add up every scenario, to count evidence. Engineers "
+                        "read soldiers' evidence as of the last feedback batch released for "
+                        "the prototype, and scenario names of the simulator's library only "
+                        "(any other is `other`); their company's simulations are live.")
+def version_score(version: VersionDep, session: SessionDep, user: AnyUser) -> VersionScorePublic:
+    return VersionScorePublic.of(version.id or 0, service.version_score(
+        session=session, version=version, view=score_view(user)))
 
 
 @router.get("/scores", response_model=list[LeaderboardEntry],
@@ -113,11 +117,12 @@ def version_score(version: VersionDep, session: SessionDep, _user: AnyUser) -> V
             description="One entry per version and condition (scenario, threat kind, trial "
                         "kind), grouped by condition and ranked within it; the filters narrow "
                         "the conditions. Each entry lists the baselines scored on its scenario "
-                        "and threat kind.")
+                        "and threat kind. Engineers: as for a version's score (soldiers' "
+                        "evidence as released, scenario names of the library or `other`).")
 def leaderboard(session: SessionDep, user: AnyUser, scenario: str | None = None,
                 threat_kind: str | None = None, trial_kind: TrialKind | None = None,
                 prototype_kind: PrototypeKind | None = None) -> list[LeaderboardEntry]:
     rows = service.leaderboard(session=session, by=user, where=BoardFilter(
         scenario=scenario, threat_kind=threat_kind, trial_kind=trial_kind,
-        prototype_kind=prototype_kind))
+        prototype_kind=prototype_kind), view=score_view(user))
     return [LeaderboardEntry.of(row) for row in rows]

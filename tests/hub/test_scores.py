@@ -43,7 +43,9 @@ def test_version_score_by_scenario_with_roll_ups(client, make_user) -> None:
                     [engagement()] * 7 + [engagement(outcome="miss")] * 3)
     add_engagements(client, soldier, sim["id"], [engagement(interceptors_used=2,
                                                             threat_kind="fpv_strike")] * 2)
-    body = client.get(f"/api/v1/versions/{version['id']}/score", headers=auth(engineer)).json()
+    # a reviewer: engineers read soldiers' evidence as released (test_engineer_release_scores)
+    body = client.get(f"/api/v1/versions/{version['id']}/score",
+                      headers=auth(make_user(Role.reviewer))).json()
     shahed = body["by_scenario"]["shahed_raid"]["shahed_136"]["field"]
     assert (shahed["engagements"], shahed["pk"]) == (10, 0.7)
     assert shahed["cost_per_intercept_eur"] == pytest.approx(5714.29)
@@ -154,10 +156,10 @@ def test_a_baselines_own_version_is_not_simulated(client, make_user, session) ->
 
 
 def test_engineer_board_shows_own_versions_and_the_references_only(client, make_user) -> None:
-    soldier = make_user(Role.soldier)
+    reviewer = make_user(Role.reviewer)  # no unit: engineers see its trials live
     mine, theirs = make_user(Role.engineer), make_user(Role.engineer)
-    own = _scored_version(client, mine, soldier, name="Mine", cost=100, hits=1, misses=0)
-    _scored_version(client, theirs, soldier, name="Theirs", cost=100, hits=1, misses=0)
+    own = _scored_version(client, mine, reviewer, name="Mine", cost=100, hits=1, misses=0)
+    _scored_version(client, theirs, reviewer, name="Theirs", cost=100, hits=1, misses=0)
     _simulate(client, theirs, new_version(client, theirs, new_prototype(
         client, theirs, name="Secret")["id"]), "shahed_raid")
     board = client.get("/api/v1/scores", headers=auth(mine)).json()
@@ -377,6 +379,7 @@ def test_a_hundred_thousand_rows_are_recorded_in_one_parquet_upload(client, uplo
 
 def test_the_same_rows_in_every_format_score_the_same(client, make_user) -> None:
     engineer, soldier = make_user(Role.engineer), make_user(Role.soldier)
+    reviewer = auth(make_user(Role.reviewer))  # soldiers' evidence, exact and live
     rows = _random_rows(np.random.default_rng(3), 50)
     table = io.BytesIO()
     pd.DataFrame(rows).to_parquet(table)
@@ -390,10 +393,10 @@ def test_the_same_rows_in_every_format_score_the_same(client, make_user) -> None
         client.post(f"/api/v1/trials/{trial['id']}/engagements/upload", content=body,
                     headers={**auth(soldier), "content-type": media})
         scores.append(client.get(f"/api/v1/versions/{version['id']}/score",
-                                 headers=auth(engineer)).json()["by_scenario"])
+                                 headers=reviewer).json()["by_scenario"])
     version = new_version(client, engineer, new_prototype(client, engineer)["id"])
     add_engagements(client, soldier, new_trial(client, soldier, version["id"])["id"], rows)
-    listed = client.get(f"/api/v1/versions/{version['id']}/score", headers=auth(engineer))
+    listed = client.get(f"/api/v1/versions/{version['id']}/score", headers=reviewer)
     assert scores == [listed.json()["by_scenario"]] * 3
     assert listed.json()["by_scenario"]["shahed_raid"]
 
