@@ -18,7 +18,7 @@ from hub.pages.words import FILTERS
 from sandbox.models import Role, User
 
 templates = Jinja2Templates(directory=str(files("hub") / "pages" / "templates"))
-templates.env.filters.update(FILTERS)  # count, count_of, eur, status_words, measure, criterion
+templates.env.filters.update(FILTERS)  # count, number, status_words, criterion, … (words.py)
 HOME = {Role.reviewer: "/dashboard", Role.admin: "/dashboard", Role.soldier: "/log",
         Role.engineer: "/engineer"}
 

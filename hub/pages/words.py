@@ -66,8 +66,13 @@ def measure(name: str) -> str:
     return _measure(name)[0]
 
 
+def number(value: float | Decimal | None) -> str:
+    """A measured value to two decimals at most: 1250.5 -> '1,250.5', 0.456 -> '0.46'."""
+    return MISSING if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _figure(value: float, counted: bool) -> str:
-    return count(value) if counted else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return count(value) if counted else number(value)
 
 
 def criterion(result: CriterionResult) -> str:
@@ -91,5 +96,6 @@ def held_back(held: HeldBack) -> str:
             "far)")
 
 
-FILTERS = {"count": count, "count_of": count_of, "eur": eur, "status_words": status_words,
-           "measure": measure, "criterion": criterion, "held_back": held_back}
+FILTERS = {"count": count, "count_of": count_of, "number": number, "eur": eur,
+           "status_words": status_words, "measure": measure, "criterion": criterion,
+           "held_back": held_back}

@@ -68,7 +68,7 @@ def test_reviewer_sees_coverage_flight_hours_and_what_gates_need(live_url, page,
     # the default sim_trialled gate: 200 simulation engagements, Pk's lower bound 0.5
     sim_gate = page.inner_text("#gate-sim_trialled")
     assert "not met" in sim_gate and "needs 50 more from simulation trials." in sim_gate
-    assert "pk low" not in sim_gate  # 120 of 150 meets it: only the count is missing
+    assert "Pk (95 % lower bound)" not in sim_gate  # 120 of 150 meets it: only the count is missing
     ready = page.inner_text("#gate-ready")
     assert "needs 88 more from field trials." in ready  # interceptor drones: 100 in the field
     assert "needs 4 more." in ready  # reports: 5 for interceptor drones
