@@ -17,6 +17,7 @@ from hub.flows.feedback import (
     json_stream,
     parquet_stream,
     part_chunks,
+    sensor_summaries,
     telemetry_summaries,
 )
 from hub.flows.privacy import budget_of, budget_public, private_feedback
@@ -31,12 +32,14 @@ MEDIA = {"json": "application/json", "csv": "text/csv",
 
 
 def feedback_bytes(engine: Engine, plan: FeedbackPlan, telemetry: pd.DataFrame, fmt: str,
-                   part: str) -> Iterator[bytes]:
-    """The feedback as it is downloaded: every part in JSON, or one part as CSV or Parquet."""
+                   part: str, sensors: pd.DataFrame | None = None) -> Iterator[bytes]:
+    """The feedback as it is downloaded: every part in JSON (sensors when read), or one part
+    as CSV or Parquet."""
     if fmt == "json":
-        return json_stream({name: part_chunks(engine, plan, name, telemetry) for name in PARTS},
+        return json_stream({name: part_chunks(engine, plan, name, telemetry, sensors)
+                            for name in PARTS if name != "sensors" or sensors is not None},
                            plan.note())
-    chunks = part_chunks(engine, plan, part, telemetry)
+    chunks = part_chunks(engine, plan, part, telemetry, sensors)
     if fmt == "csv":
         return csv_stream(chunks, columns_of(part, telemetry))
     return parquet_stream(chunks, part)
@@ -50,20 +53,22 @@ def download_name(prototype: Prototype, part: str, fmt: str) -> str:
 
 
 def download(engine: Engine, plan: FeedbackPlan, telemetry: pd.DataFrame, fmt: str,
-             part: str, prototype: Prototype) -> StreamingResponse:
+             part: str, prototype: Prototype,
+             sensors: pd.DataFrame | None = None) -> StreamingResponse:
     headers = {} if fmt == "json" else {
         "Content-Disposition": f'attachment; filename="{download_name(prototype, part, fmt)}"'}
-    return StreamingResponse(feedback_bytes(engine, plan, telemetry, fmt, part),
+    return StreamingResponse(feedback_bytes(engine, plan, telemetry, fmt, part, sensors),
                              media_type=MEDIA[fmt], headers=headers)
 
 
 @router.get("/prototypes/{prototype_id}/feedback",
-            summary="Anonymised engagements, reports and flight summaries of a prototype, "
-                    "released in k-anonymous batches (owning engineer; reviewer, admin)")
+            summary="Anonymised engagements, reports, flight summaries and sensor and jammer "
+                    "figures of a prototype, released in k-anonymous batches (owning engineer; "
+                    "reviewer, admin)")
 def feedback(request: Request, prototype: PrototypeDep, session: SessionDep,
              settings: SettingsDep, user: FeedbackUser,
              format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
-             part: Annotated[Literal["engagements", "reports", "telemetry"],
+             part: Annotated[Literal["engagements", "reports", "telemetry", "sensors"],
                              Query()] = "engagements",
              ) -> StreamingResponse:
     if user.role == Role.engineer:
@@ -73,7 +78,11 @@ def feedback(request: Request, prototype: PrototypeDep, session: SessionDep,
                          k=settings.k_anonymity, l=settings.l_diversity)
     telemetry = telemetry_summaries(session=session, prototype=prototype, master_secret=secret,
                                     storage=settings.storage())
-    return download(request.app.state.engine, plan, telemetry, format, part, prototype)
+    sensors = sensor_summaries(session=session, plan=plan, storage=settings.storage(),
+                               geoid_grid=settings.geoid_grid) \
+        if format == "json" or part == "sensors" else None  # it scores each sensor trial
+    return download(request.app.state.engine, plan, telemetry, format, part, prototype,
+                    sensors)
 
 
 @router.get("/prototypes/{prototype_id}/private-aggregates",

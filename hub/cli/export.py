@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from hub.api.feedback import feedback_bytes
 from hub.cli.common import app, cli_session, console, fail
-from hub.flows.feedback import telemetry_summaries
+from hub.flows.feedback import sensor_summaries, telemetry_summaries
 from hub.settings import Settings
 from sandbox.feedback import feedback_plan
 from sandbox.models import Prototype
@@ -22,14 +22,14 @@ def export_feedback(
         prototype: Annotated[int, typer.Option(help="prototype id")],
         out: Annotated[Path, typer.Option(help="file to write")],
         fmt: Annotated[str, typer.Option("--format", help="json, csv or parquet")] = "csv",
-        part: Annotated[str, typer.Option(help="engagements, reports or telemetry")]
+        part: Annotated[str, typer.Option(help="engagements, reports, telemetry or sensors")]
         = "engagements",
 ) -> None:
     """Write a prototype's anonymised feedback, as engineers receive it (streamed)."""
     if fmt not in ("json", "csv", "parquet") or part not in ("engagements", "reports",
-                                                              "telemetry"):
+                                                              "telemetry", "sensors"):
         raise fail(ValueError("--format: json, csv or parquet; "
-                               "--part: engagements, reports or telemetry"))
+                               "--part: engagements, reports, telemetry or sensors"))
     settings = Settings()
     with cli_session() as session:
         found = session.get(Prototype, prototype)
@@ -40,6 +40,8 @@ def export_feedback(
                              k=settings.k_anonymity, l=settings.l_diversity)
         telemetry = telemetry_summaries(session=session, prototype=found, master_secret=secret,
                                         storage=settings.storage())
+        sensors = sensor_summaries(session=session, plan=plan, storage=settings.storage(),
+                                   geoid_grid=settings.geoid_grid)
         engine = session.get_bind()
         assert isinstance(engine, Engine)
         try:
@@ -48,7 +50,7 @@ def export_feedback(
             why = error.strerror if out.parent.is_dir() else f"there is no folder {out.parent}"
             raise fail(ValueError(f"--out {out}: {why}")) from error
         with file:
-            for block in feedback_bytes(engine, plan, telemetry, fmt, part):
+            for block in feedback_bytes(engine, plan, telemetry, fmt, part, sensors):
                 file.write(block)
     held = plan.held_back
     console.print(f"wrote {out}: {len(plan.batches)} released batches; held back until "

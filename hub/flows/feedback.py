@@ -1,12 +1,15 @@
 """The anonymised feedback as engineers download it: flight summaries of the prototype's
 telemetry sessions (trials as the company's pseudonyms, durations and distances only: no
-position, no clock time), and every part streamed as CSV, Parquet or JSON, a chunk at a time."""
+position, no clock time), its sensors' detection and jammers' effect figures, and every part
+streamed as CSV, Parquet or JSON, a chunk at a time."""
 
 import io
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -14,16 +17,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from hub.flows.ingest import open_store
-from sandbox.anonymise import company_key, pseudonym
+from hub.flows.sensor_scores import sensor_trials, trial_figures
+from sandbox import detection, ew_effect
+from sandbox.anonymise import QUASI_IDENTIFIERS, company_key, pseudonym
 from sandbox.feedback import (
     ENGAGEMENT_COLUMNS,
     REPORT_COLUMNS,
     FeedbackPlan,
     engagement_chunks,
+    released_trials,
     report_chunks,
+    trial_facts,
 )
 from sandbox.models import Prototype, TelemetrySession, Trial, Version
 from sandbox.models.registry import REPORT_RATINGS
+from sandbox.sensor_scores import error_bins
 from telemetry.objects import Storage
 from telemetry.summary import flight_summary
 
@@ -56,6 +64,76 @@ def telemetry_summaries(*, session: Session, prototype: Prototype, master_secret
     return pd.DataFrame(rows)
 
 
+# --- sensors and jammers -------------------------------------------------------------------
+
+DETECTION_FIGURES = {
+    "epochs": "Int64", "detected": "Int64", "pd": "float64", "pd_low": "float64",
+    "pd_high": "float64", "first_detection_range_m": "float64",
+    "time_to_first_detection_s": "float64", "position_error_p50_m": "float64",
+    "position_error_p90_m": "float64", "false_alarms": "Int64",
+    "false_alarms_per_hour": "float64", "evaluated_s": "Int64",
+    "classification_accuracy": "float64"}
+EFFECT_FIGURES = {
+    "activations": "Int64", "effective_activations": "Int64",
+    "median_time_to_effect_s": "float64", "effect_range_m": "float64",
+    "link_loss_rate_on": "float64", "link_loss_rate_off": "float64",
+    "gps_degraded_share_on": "float64", "gps_degraded_share_off": "float64",
+    "satellites_mean_on": "float64", "satellites_mean_off": "float64"}
+# [range_m_from, range_m_to, epochs, detected] and [error_m_from, error_m_to, detections]:
+# lists of numbers, so that one schema serves JSON, CSV (as JSON text) and Parquet
+LISTS = ("pd_by_range", "position_error_bins")
+SENSOR_COLUMNS = ["trial", "trial_kind", "version", *QUASI_IDENTIFIERS, "figure", "sensor",
+                  *DETECTION_FIGURES, *LISTS, *EFFECT_FIGURES]
+
+
+def _detection_row(score: detection.DetectionScore) -> dict[str, Any]:
+    shown = detection.feedback_figures(score)
+    errors = np.array([e for e in shown["position_errors_m"] if e is not None], dtype=float)
+    return {**{name: shown[name] for name in DETECTION_FIGURES},
+            "pd_by_range": [[float(b["range_m_from"]), float(b["range_m_to"]),
+                             float(b["epochs"]), float(b["detected"])]
+                            for b in shown["pd_by_range"]],
+            "position_error_bins": [[b.error_m_from, b.error_m_to, float(b.detections)]
+                                    for b in error_bins(errors)]}
+
+
+def _effect_row(effect: ew_effect.EwEffect) -> dict[str, Any]:
+    shown = ew_effect.feedback_figures(effect)
+    return {**{name: shown[name] for name in list(EFFECT_FIGURES)[:4]},
+            **{f"{figure}_{side}": shown[side][figure] for side in ("on", "off")
+               for figure in ("link_loss_rate", "gps_degraded_share", "satellites_mean")}}
+
+
+def sensor_summaries(*, session: Session, plan: FeedbackPlan, storage: Storage,
+                     geoid_grid: Path | None = None) -> pd.DataFrame:
+    """The sensors part: a row per scored sensor session (`figure` detection; `sensor`
+    numbers a trial's sensors, no node id) and per jammer trial (`figure` ew_effect), in
+    local figures only: ranges, durations and errors, never a position or a clock time.
+
+    Released as engagements are: a trial without a unit (no soldier) as it comes; a soldiers'
+    trial once a released batch carries one of its engagements or reports, and never if a
+    batch withheld any of them (the batches' k-anonymity covers its quasi-identifiers)."""
+    withheld_trials = frozenset().union(*(b.withheld_trials for b in plan.batches))
+    withheld_reports = frozenset().union(*(b.withheld_reports for b in plan.batches))
+    released = released_trials(session, plan.prototype_id, withheld_trials=withheld_trials,
+                               withheld_reports=withheld_reports)
+    versions = select(Version.id).where(Version.prototype_id == plan.prototype_id)
+    trials = [trial for trial in sensor_trials(session, col(Trial.version_id).in_(versions))
+              if trial.unit_id is None or trial.id in released]
+    facts = trial_facts(session, plan) if trials else None
+    rows = []
+    for trial in trials:
+        shown = facts.loc[trial.id].to_dict()  # type: ignore[union-attr]
+        figures = trial_figures(session, storage, trial, geoid_grid=geoid_grid)
+        rows += [{**shown, "figure": "detection", "sensor": number, **_detection_row(score)}
+                 for number, score in enumerate(figures.detections, 1)]
+        if figures.effect is not None:
+            rows.append({**shown, "figure": "ew_effect", **_effect_row(figures.effect)})
+    frame = pd.DataFrame(rows, columns=SENSOR_COLUMNS).sort_values(["trial", "figure", "sensor"])
+    return frame.astype({"sensor": "Int64", **DETECTION_FIGURES, **EFFECT_FIGURES}) \
+        .reset_index(drop=True)
+
+
 # --- writing the parts, a chunk at a time --------------------------------------------------
 
 SCHEMAS = {
@@ -64,16 +142,25 @@ SCHEMAS = {
                               ("time_to_intercept_s", pa.float64()), ("release", pa.int64())]),
     "reports": pa.schema([*((c, pa.int64() if c in REPORT_RATINGS or c == "release"
                               else pa.string()) for c in REPORT_COLUMNS)]),
+    "sensors": pa.schema([
+        *((c, pa.string()) for c in SENSOR_COLUMNS[:SENSOR_COLUMNS.index("sensor")]),
+        ("sensor", pa.int64()),
+        *((c, pa.int64() if dtype == "Int64" else pa.float64())
+          for c, dtype in DETECTION_FIGURES.items()),
+        *((c, pa.list_(pa.list_(pa.float64()))) for c in LISTS),
+        *((c, pa.int64() if dtype == "Int64" else pa.float64())
+          for c, dtype in EFFECT_FIGURES.items())]),
 }
-PARTS = ("engagements", "reports", "telemetry")
+PARTS = ("engagements", "reports", "telemetry", "sensors")
 
 
-def part_chunks(engine: Engine, plan: FeedbackPlan, part: str,
-                telemetry: pd.DataFrame) -> Iterator[pd.DataFrame]:
+def part_chunks(engine: Engine, plan: FeedbackPlan, part: str, telemetry: pd.DataFrame,
+                sensors: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
     """One part of the feedback in chunks, read on its own connection (it outlives the
-    request's session while it streams)."""
-    if part == "telemetry":
-        yield telemetry
+    request's session while it streams). Telemetry and sensors come read already."""
+    if part in ("telemetry", "sensors"):
+        yield telemetry if part == "telemetry" else (
+            pd.DataFrame(columns=SENSOR_COLUMNS) if sensors is None else sensors)
         return
     with Session(engine) as session:
         if part == "engagements":

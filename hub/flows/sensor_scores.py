@@ -16,6 +16,7 @@ coarsened as their feedback is.
 
 from pathlib import Path
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from hub.flows.jammers import trial_ew_effect
@@ -29,8 +30,10 @@ from sandbox.sensor_scores import sensor_scores as pooled
 from telemetry.objects import Storage
 
 
-def _figures(session: Session, storage: Storage, trial: Trial, view: ScoreView,
-             geoid_grid: Path | None) -> TrialFigures:
+def trial_figures(session: Session, storage: Storage, trial: Trial, *,
+                  geoid_grid: Path | None = None, view: ScoreView = EXACT) -> TrialFigures:
+    """A trial's sensor sessions scored (those that cannot be scored yet only counted) and
+    its jammer's effect, if it had one."""
     sensors = session.exec(select(SensorSession).where(SensorSession.trial_id == trial.id)
                            .order_by(col(SensorSession.id))).all()
     scores, unscored = [], 0
@@ -48,11 +51,10 @@ def _figures(session: Session, storage: Storage, trial: Trial, view: ScoreView,
         else None, unscored_sensors=unscored)
 
 
-def sensor_trials(session: Session, version_id: int) -> list[Trial]:
-    """The version's trials with a sensor session or a jammer activation."""
+def sensor_trials(session: Session, *where: ColumnElement[bool]) -> list[Trial]:
+    """Trials (of those `where` selects) with a sensor session or a jammer activation."""
     return list(session.exec(select(Trial).where(
-        Trial.version_id == version_id,
-        col(Trial.id).in_(select(SensorSession.trial_id))
+        *where, col(Trial.id).in_(select(SensorSession.trial_id))
         | col(Trial.id).in_(select(EwActivation.trial_id))).order_by(col(Trial.id))).all())
 
 
@@ -60,11 +62,11 @@ def sensor_scores(*, session: Session, version_id: int, storage: Storage,
                   geoid_grid: Path | None = None, view: ScoreView = EXACT) -> SensorScores:
     """The version's detection and jammer figures by scenario and trial kind, as `view`
     sees them."""
-    trials = sensor_trials(session, version_id)
+    trials = sensor_trials(session, col(Trial.version_id) == version_id)
     if view.released_only:
         version = session.get(Version, version_id)
         released = released_trials(session, version.prototype_id) if version else set()
         trials = [t for t in trials if t.unit_id is None or t.id in released]
-    scores = pooled(version_id, [_figures(session, storage, trial, view, geoid_grid)
-                                 for trial in trials])
+    scores = pooled(version_id, [trial_figures(session, storage, trial, geoid_grid=geoid_grid,
+                                               view=view) for trial in trials])
     return coarsened(scores) if view.released_only else scores
