@@ -83,15 +83,18 @@ def quantiles(session: Session, durations: Select[Any]) -> LoopFigure:
 
 
 def _outcome_to_score(dialect: str, since: datetime) -> Select[Any]:
-    recent = select(Trial.id).where(col(Trial.created_at) >= since,
-                                    col(Trial.unit_id).is_not(None))
-    first = (select(Engagement.trial_id, func.min(Engagement.created_at).label("first_at"))
-             .where(col(Engagement.trial_id).in_(recent)).group_by(col(Engagement.trial_id))
-             .subquery())
-    took = seconds_between(dialect, func.coalesce(Trial.ended_at, Trial.started_at),
-                           first.c.first_at)
-    return select(case((took < 0, literal(0.0)), else_=took)).select_from(first).join(
-        Trial, col(Trial.id) == first.c.trial_id)
+    # Per recent soldiers' trial, its first engagement by id (rows of a batch share their
+    # created_at, and batches take ids in order): one probe of (trial_id, id) each, so the
+    # cost follows the number of recent trials, never the engagements they hold.
+    first_at = (select(Engagement.created_at).where(col(Engagement.trial_id) == col(Trial.id))
+                .order_by(col(Engagement.id)).limit(1).correlate(Trial).scalar_subquery())
+    recent = (select(func.coalesce(Trial.ended_at, Trial.started_at).label("done"),
+                     first_at.label("first_at"))
+              .where(col(Trial.created_at) >= since, col(Trial.unit_id).is_not(None))
+              .subquery())
+    took = seconds_between(dialect, recent.c.done, recent.c.first_at)
+    return select(case((took < 0, literal(0.0)), else_=took)).where(
+        recent.c.first_at.is_not(None))
 
 
 def _outcome_to_feed(dialect: str, since: datetime) -> Select[Any]:

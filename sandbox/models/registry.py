@@ -294,8 +294,10 @@ class EngagementBase(SQLModel):
 
 
 class Engagement(EngagementBase, table=True):
+    # (trial, id) rather than trial alone: a trial's first engagement is one index probe
+    __table_args__ = (sa.Index("ix_engagement_trial_id_id", "trial_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    trial_id: int = Field(foreign_key="trial.id", index=True)
+    trial_id: int = Field(foreign_key="trial.id")
     threat_cost_cents: int = Field(sa_type=sa.BigInteger)
     operating_cost_cents: int | None = Field(default=None, sa_type=sa.BigInteger)
     created_at: datetime = utc_column()
