@@ -155,7 +155,8 @@ def time_series(panels: list[Any], *, name: str) -> Markup:
         for number, series in enumerate(panel.series):
             figure.add_trace(go.Scatter(
                 x=series.t_s, y=series.values, mode="lines", name=str(escape(series.label)),
-                legend=legend, line={"color": COLOURS[number % len(COLOURS)], "width": 1.5},
+                legend=legend, showlegend=True,
+                line={"color": COLOURS[number % len(COLOURS)], "width": 1.5},
                 hovertemplate="%{y:.3~f} at %{x:.1f} s<extra>" + str(escape(series.label))
                 + "</extra>"), row=row, col=1)
         figure.update_yaxes(title={"text": str(escape(panel.title)), "font": {"size": 11}},
@@ -166,6 +167,7 @@ def time_series(panels: list[Any], *, name: str) -> Markup:
     figure.update_xaxes(title={"text": "time from the session's start (s)"}, row=rows, col=1)
     figure.update_xaxes(rangeslider={"visible": True, "thickness": 0.05}, row=rows, col=1)
     figure.update_layout(template=TEMPLATE, height=190 * rows + 120, hovermode="x unified",
+                         showlegend=True,
                          margin={"l": 80, "r": 190, "t": 20, "b": 40})
     return html(figure, name=name, css="plot series")
 
