@@ -20,13 +20,16 @@ def versions(client, make_user):
                          software_hash="d4e5f6", changelog="faster seeker lock",
                          parameters={"speed_mps": 80.0, "pid": {"roll": {"p": 0.2, "d": 0.01}},
                                      "salvo": 2, "modes": ["loiter"]})
+    # the task force's own trials (no unit): a soldier's would reach the engineer only in a
+    # released feedback batch (tests/hub/test_engineer_release_scores.py)
+    reviewer = make_user(Role.reviewer)
     for version, intercepts in ((first, 6), (second, 9)):
-        trial = new_trial(client, soldier, version["id"])
-        add_engagements(client, soldier, trial["id"], [engagement()] * intercepts
+        trial = new_trial(client, reviewer, version["id"])
+        add_engagements(client, reviewer, trial["id"], [engagement()] * intercepts
                         + [engagement(outcome="miss", time_to_intercept_s=None)]
                         * (10 - intercepts))
-    recon = new_trial(client, soldier, second["id"], scenario="recon_probe")
-    add_engagements(client, soldier, recon["id"], [engagement(threat_kind="recon_quad")] * 2)
+    recon = new_trial(client, reviewer, second["id"], scenario="recon_probe")
+    add_engagements(client, reviewer, recon["id"], [engagement(threat_kind="recon_quad")] * 2)
     return {"engineer": engineer, "soldier": soldier, "prototype": prototype,
             "first": first, "second": second}
 
