@@ -3,18 +3,8 @@ and the API docs are wired in hub.app)."""
 
 from fastapi import APIRouter
 
-from hub.pages import (
-    charts,
-    compare,
-    coverage,
-    dashboard,
-    engineer,
-    log,
-    login,
-    prototype,
-    telemetry,
-)
+from hub.pages import compare, coverage, dashboard, engineer, log, login, prototype, sensors
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, prototype, log, engineer, compare, coverage, charts, telemetry):
+for module in (login, dashboard, prototype, log, engineer, compare, coverage, sensors):
     router.include_router(module.router)

@@ -95,6 +95,10 @@ def _upload(client, user, trial_id: int, tlog: bytes) -> None:
 
 @pytest.fixture
 def version(client, make_user):
+    return sensor_version(client, make_user)
+
+
+def sensor_version(client, make_user) -> dict:
     """A sensor seen 12 m off the target every second for 50 s in a soldier's field trial,
     the same sensor in a reviewer's field trial (no unit) on a scenario of no library, and a
     jammer in a soldier's field trial."""
