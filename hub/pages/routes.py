@@ -3,8 +3,20 @@ and the API docs are wired in hub.app)."""
 
 from fastapi import APIRouter
 
-from hub.pages import compare, coverage, dashboard, engineer, log, login, prototype, sensors
+from hub.pages import (
+    charts,
+    compare,
+    coverage,
+    dashboard,
+    engineer,
+    log,
+    login,
+    prototype,
+    sensors,
+    telemetry,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, prototype, log, engineer, compare, coverage, sensors):
+for module in (login, dashboard, prototype, log, engineer, compare, coverage, charts, telemetry,
+               sensors):
     router.include_router(module.router)
