@@ -44,12 +44,13 @@ def view_for(role: str | None, *, scenarios: Iterable[str] | None = None) -> Sco
                      scenarios=None if scenarios is None else frozenset(scenarios))
 
 
-def view_of(session: Session, by: User | None = None) -> ScoreView:
+def view_of(session: Session, by: User | None = None, *,
+            scenarios: Iterable[str] | None = None) -> ScoreView:
     """The view of `by`, else of the user the session acts for (recorded on it for the audit
     chain by the hub's authentication): every score a request reads follows its viewer, on
-    pages and routes that never name one. Without a library, names stay as they are."""
+    pages and routes that never name one. Without `scenarios`, names stay as they are."""
     role = by.role if by is not None else getattr(session.info.get("actor"), "role", None)
-    return view_for(None if role is None else str(role))
+    return view_for(None if role is None else str(role), scenarios=scenarios)
 
 
 def unreleased_engagements(version_ids: Any) -> Select[Any]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from hub.flows.score_view import session_view
 from sandbox import service
 from sandbox.compare import ConditionComparison, ParameterChange, compare_scores, parameter_diff
 from sandbox.errors import Invalid, NotFound
@@ -47,7 +48,8 @@ def compare_versions(*, session: Session, prototype: Prototype, a_id: int | None
             raise NotFound(f"{name}: version {wanted} is not a version of {prototype.name}")
     b = by_id[b_id] if b_id is not None else versions[-1]
     a = by_id[a_id] if a_id is not None else (versions[-2] if len(versions) > 1 else b)
-    scores = {version.id: service.version_score(session=session, version=version)
+    view = session_view(session)  # engineers: soldiers' evidence as released, library names
+    scores = {version.id: service.version_score(session=session, version=version, view=view)
               for version in {a.id: a, b.id: b}.values()}
     return VersionComparison(
         prototype=prototype, versions=versions, a=a, b=b,

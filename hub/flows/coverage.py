@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from hub.flows.flights import VersionFlights, version_flights
+from hub.flows.score_view import session_view
 from sandbox import decisions, service
 from sandbox.coverage import (
     TRIAL_KINDS,
@@ -60,7 +61,9 @@ def version_coverage(*, session: Session, storage: Storage, version: Version,
     """The version's coverage; trial counts and flight hours only if `task_force`."""
     prototype = session.get(Prototype, version.prototype_id)
     assert prototype is not None
-    scores = service.version_score(session=session, version=version)
+    # engineers: soldiers' evidence as released, scenario names of the library only
+    scores = service.version_score(session=session, version=version,
+                                   view=session_view(session))
     readiness = decisions.readiness(session=session, version=version)
     return Coverage(
         prototype=prototype, version=version,

@@ -168,9 +168,16 @@ def test_a_scenario_a_soldier_typed_reaches_engineers_as_other(client, company,
                      client.get(f"/api/v1/prototypes/{prototype['id']}/feedback",
                                 headers=auth(engineer), params={"format": "csv"})):
         assert "Vovchansk" not in response.text
-    reviewer = client.get(f"/api/v1/versions/{version['id']}/score",
-                          headers=auth(make_user(Role.reviewer))).json()
-    assert set(reviewer["by_scenario"]) == {TYPED}
+    page_session(client, engineer)
+    coverage = client.get(f"/versions/{version['id']}/coverage").text
+    compare = client.get(f"/prototypes/{prototype['id']}/compare").text
+    assert "Vovchansk" not in coverage + compare
+    assert "<td>other <small>(named in trials)</small></td><td>shahed_136</td>" in coverage
+    reviewer = make_user(Role.reviewer)
+    score = client.get(f"/api/v1/versions/{version['id']}/score", headers=auth(reviewer))
+    assert set(score.json()["by_scenario"]) == {TYPED}
+    page_session(client, reviewer)
+    assert TYPED in client.get(f"/versions/{version['id']}/coverage").text
 
 
 @pytest.mark.parametrize("role", [Role.soldier, Role.reviewer, Role.admin])
