@@ -18,7 +18,8 @@ def test_a_refused_page_has_the_header_and_a_way_home(live_url, page, make_user)
     assert "this page is for: admin, reviewer" in page.inner_text("#detail")
     assert f"{soldier.name} (soldier)" in page.inner_text("header")
     shot(page, "error-403")
-    page.click("#home a")
+    with page.expect_navigation():
+        page.click("#home a")
     assert page.url.endswith("/log")
 
     missing = page.goto(f"{live_url}/no-such-page")
@@ -26,7 +27,8 @@ def test_a_refused_page_has_the_header_and_a_way_home(live_url, page, make_user)
     assert page.inner_text("h2").startswith("Not Found")
     assert f"{soldier.name} (soldier)" in page.inner_text("header")
     shot(page, "error-404")
-    page.click("button:has-text('Log out')")  # the error page's form carries a valid token
+    with page.expect_navigation():  # the error page's form carries a valid token
+        page.click("button:has-text('Log out')")
     assert page.url.endswith("/login")
     assert page.goto(f"{live_url}/log") is not None and page.url.endswith("/login")
 
@@ -35,5 +37,6 @@ def test_an_unknown_page_without_a_session_offers_the_log_in(live_url, page) -> 
     missing = page.goto(f"{live_url}/no-such-page")
     assert missing is not None and missing.status == 404
     assert page.locator("header button").count() == 0
-    page.click("#home a")
+    with page.expect_navigation():
+        page.click("#home a")
     assert page.url.endswith("/login")
