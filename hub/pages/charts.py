@@ -19,6 +19,7 @@ PLOTLY_JS = files("plotly") / "package_data" / "plotly.min.js"
 TEMPLATE = "plotly_white"
 BLUE, RED = "#1f6feb", "#c0392b"
 COLOURS = ("#1f6feb", "#c0392b", "#2d8a4e", "#8e44ad", "#d35400", "#16a085")
+OURS = tuple(colour for colour in COLOURS if colour != RED)  # red marks the baselines
 _ids = count(1)
 
 router = APIRouter(include_in_schema=False)
@@ -63,7 +64,7 @@ def cost_vs_pk(points: list[Point], *, name: str = "cost-vs-pk") -> Markup:
         figure.add_trace(go.Scatter(
             x=[point.pk], y=[point.cost_eur], mode="markers", name=str(escape(point.label)),
             marker={"size": 11, "symbol": "diamond" if point.baseline else "circle",
-                    "color": RED if point.baseline else COLOURS[number % len(COLOURS)]},
+                    "color": RED if point.baseline else OURS[number % len(OURS)]},
             error_x={"type": "data", "symmetric": False, "array": [point.pk_high - point.pk],
                      "arrayminus": [point.pk - point.pk_low]},
             hovertemplate=(f"{escape(point.label)}<br>Pk %{{x:.2f}} [{point.pk_low:.2f}–"
@@ -140,7 +141,7 @@ def _layout(*, x_title: str, y_title: str, title: str = "") -> dict[str, Any]:
     return {"template": TEMPLATE, "title": {"text": str(escape(title))},
             "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}},
             "showlegend": True, "hovermode": "closest", "height": 420,
-            "margin": {"l": 80, "r": 20, "t": 50 if title else 20, "b": 60}}
+            "margin": {"l": 80, "r": 20, "t": 60, "b": 60}}  # the toolbar sits above the plot
 
 
 def time_series(panels: list[Any], *, name: str) -> Markup:

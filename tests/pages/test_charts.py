@@ -67,6 +67,7 @@ def test_dashboard_plots_cost_against_pk_offline(live_url, page, scored) -> None
                and "€4,444 per intercept" in text for text in hovered), hovered
     # zoom, and the camera button that saves a PNG for reports
     assert chart.locator(".modebar-btn[data-title='Zoom']").count() == 1
+    shot(page, "charts-dashboard")
     chart.hover()  # the toolbar shows on hover
     with page.expect_download() as saved:
         chart.locator(".modebar-btn[data-title='Download plot as a PNG']").click()
@@ -76,7 +77,6 @@ def test_dashboard_plots_cost_against_pk_offline(live_url, page, scored) -> None
     elsewhere = [url for url in fetched if url.startswith("http") and not url.startswith(
         live_url)]
     assert elsewhere == []  # nothing from a CDN (the PNG itself is a data: URL)
-    shot(page, "charts-dashboard")
 
 
 def test_prototype_page_plots_cost_by_version_and_the_track(live_url, page, scored) -> None:
