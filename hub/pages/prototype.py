@@ -43,7 +43,7 @@ from sandbox.models import (
 )
 from sandbox.models.registry import REPORT_RATINGS
 from sandbox.privacy import decision_view
-from sandbox.readiness import ALLOWED_TRANSITIONS
+from sandbox.readiness import ALLOWED_TRANSITIONS, GATED
 from sandbox.scoring import VersionScore
 
 router = APIRouter(include_in_schema=False)
@@ -65,7 +65,7 @@ def _prototype_context(request: Request, session: Session, prototype: Prototype,
         "readiness": decisions.readiness(session=session, version=latest) if latest else None,
         "decisions": _decisions(session, prototype, raw),
         "can_decide": user.role == Role.reviewer,
-        "options": _options(current), "final": FINAL,
+        "options": _options(current), "final": FINAL, "gated": GATED,
         "trials": _trials(session, prototype) if raw else None,
         "track": latest_track(request, session, prototype),
         **_reports(request, session, prototype, raw),
@@ -187,7 +187,8 @@ async def decide(request: Request, prototype_id: int, session: SessionDep,
     try:
         decision_in = DecisionCreate(to_status=form.get("to_status", ""),
                                      rationale=form.get("rationale", ""), conditions=conditions,
-                                     expires_at=form.get("expires_at") or None)
+                                     expires_at=form.get("expires_at") or None,
+                                     override_gate=form.get("override_gate") == "yes")
     except ValidationError as error:
         errors = field_errors(error) | errors  # ours say it in words: they win
     if not errors:

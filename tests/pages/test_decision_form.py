@@ -77,3 +77,19 @@ def test_a_final_status_needs_its_confirmation_then_the_form_goes(live_url, page
     assert page.inner_text("#no-decision") == ("Rejected is final: no further decision can be "
                                                "recorded.")
     shot(page, "decision-form-none-allowed")
+
+
+def test_a_gated_step_whose_gate_fails_is_recorded_only_when_overridden(live_url, page, client,
+                                                                        admitted) -> None:
+    log_in(page, live_url, admitted["reviewer"].name, PASSWORD)
+    page.goto(f"{live_url}/prototypes/{admitted['id']}")
+    page.select_option("#to_status", "sim_trialled")
+    page.fill("#rationale", RATIONALE)
+    page.click("button:has-text('Record decision')")
+    assert "gate is not met" in page.inner_text("#to_status-error")  # no evidence at all
+    assert _decisions(client, admitted) == ["admitted"]
+    page.check("#override_gate")
+    page.click("button:has-text('Record decision')")
+    assert page.inner_text("#status") == "sim trialled"
+    assert _decisions(client, admitted) == ["admitted", "sim_trialled"]
+    shot(page, "decision-form-gate-overridden")
