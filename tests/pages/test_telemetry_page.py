@@ -80,6 +80,15 @@ def test_reviewer_reads_a_real_log_and_downloads_the_segment_in_view(live_url, p
     selected = page.evaluate("document.querySelector('div.plot.track').data[1].x.length")
     everything = page.evaluate("document.querySelector('div.plot.track').data[0].x.length")
     assert 0 < selected < everything
+    # the range slider moves the last chart's axis; a double-click brings back the whole
+    page.evaluate("""(() => { const div = document.querySelector('div.plot.series');
+        const last = Object.keys(div.layout).filter((k) => /^xaxis\\d*$/.test(k)).sort().pop();
+        return Plotly.relayout(div, {[last + '.range']: [5, 9.5]}); })()""")
+    page.wait_for_function("document.getElementById('range').textContent === '5.0–9.5 s'")
+    page.evaluate("Plotly.relayout(document.querySelector('div.plot.series'), "
+                  "{'xaxis.autorange': true})")
+    page.wait_for_function("document.getElementById('range').textContent === 'the whole session'")
+    assert page.get_attribute("#download", "href") == whole
     shot(page, "telemetry-session-reviewer")
 
 

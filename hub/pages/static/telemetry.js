@@ -24,12 +24,12 @@ function select(range) {
 }
 
 if (series) {
+  // a drag on any chart, or the range slider under the last, names its own axis (xaxis3, …)
   series.on("plotly_relayout", (change) => {
-    if (change["xaxis.autorange"] || change.autosize) return select(null);
-    const range = change["xaxis.range"] || (change["xaxis.range[0]"] !== undefined
-      ? [change["xaxis.range[0]"], change["xaxis.range[1]"]] : null);
-    const any = Object.keys(change).find((key) => /^xaxis\d*\.range\[0\]$/.test(key));
-    if (range) return select(range);
-    if (any) return select([change[any], change[any.replace("[0]", "[1]")]]);
+    const key = (pattern) => Object.keys(change).find((name) => pattern.test(name));
+    const range = key(/^xaxis\d*\.range$/), first = key(/^xaxis\d*\.range\[0\]$/);
+    if (range) return select(change[range]);
+    if (first) return select([change[first], change[first.replace("[0]", "[1]")]]);
+    if (key(/^xaxis\d*\.autorange$/)) return select(null);
   });
 }
