@@ -11,7 +11,8 @@ from hub.deps import SessionDep
 from hub.flows.feed import notify
 from hub.pages import log_trials
 from hub.pages.common import page, see_other
-from hub.pages.log_form import DEFAULTS, OTHER, parse_log, threat_cost_eur, threat_names
+from hub.pages.i18n import gettext_for
+from hub.pages.log_form import DEFAULTS, OTHER, parse_log, threat_cost_eur, value_names
 from hub.pages.session import PageSoldier, check_csrf
 from sandbox import access, service
 from sandbox.errors import DomainError
@@ -49,7 +50,7 @@ def _log_page(request: Request, session: Session, user: User, *, form: dict[str,
               errors: dict[str, str], logged: str = "", code: int = 200) -> Response:
     return page(request, "log.html", user, code=code, versions=_versions(session, user),
                 form=form, errors=errors, logged=logged, threats=THREATS, other=OTHER,
-                threat_cost_eur=threat_cost_eur, threat_names=threat_names(),
+                threat_cost_eur=threat_cost_eur, names=value_names(gettext_for(request)),
                 recent=log_trials.recent_trials(session, user))
 
 
@@ -65,13 +66,14 @@ def log_form(request: Request, session: SessionDep, user: PageSoldier,
 async def log_trial(request: Request, session: SessionDep, user: PageSoldier) -> Response:
     form = {**DEFAULTS, **{k: str(v) for k, v in (await request.form()).items()}}
     check_csrf(request, form.pop("csrf", ""))
-    parsed = parse_log(form)
+    _ = gettext_for(request)
+    parsed = parse_log(form, _)
     trial = None
     if not parsed.errors and parsed.trial is not None:
         try:
             trial = service.create_trial(session=session, trial_in=parsed.trial, by=user)
         except DomainError:
-            parsed.errors["version_id"] = "choose the prototype version you tried"
+            parsed.errors["version_id"] = _("choose the prototype version you tried")
     if trial is None:
         return _log_page(request, session, user, form=form, errors=parsed.errors, code=422)
     service.add_engagements(session=session, trial=trial, engagements_in=parsed.engagements)

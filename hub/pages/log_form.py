@@ -45,6 +45,20 @@ def threat_names(_: Translate = _identity) -> dict[str, str]:
             "cruise_missile": _("Cruise missile")}
 
 
+def value_names(_: Translate = _identity) -> dict[str, dict[str, str]]:
+    """Words for the registry's values on the soldier's pages, in the page's language."""
+    return {
+        "ratings": {"effectiveness": _("Effectiveness"), "ease_of_use": _("Ease of use"),
+                    "reliability": _("Reliability"),
+                    "ew_resistance": _("Resistance to electronic warfare"),
+                    "build_quality": _("Build quality"), "wind_behaviour": _("Behaviour in wind"),
+                    "ease_of_maintenance": _("Ease of maintenance")},
+        "outcomes": {"intercept": _("intercept"), "miss": _("miss"), "abort": _("abort")},
+        "kinds": {"field": _("Field"), "simulator": _("Simulator"),
+                  "simulation": _("Simulation")},
+        "threats": threat_names(_)}
+
+
 @dataclass
 class ParsedLog:
     trial: TrialCreate | None = None

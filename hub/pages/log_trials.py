@@ -11,13 +11,14 @@ from sqlmodel import Session, col, select
 from hub.deps import SessionDep, audit_raw_read
 from hub.flows.feed import notify
 from hub.pages.common import page, see_other
+from hub.pages.i18n import gettext_for
 from hub.pages.log_form import (
     DEFAULTS,
     OTHER,
     parse_engagements,
     parse_report,
     threat_cost_eur,
-    threat_names,
+    value_names,
 )
 from hub.pages.session import PageSoldier, check_csrf
 from sandbox import service
@@ -87,12 +88,14 @@ def _trial_page(request: Request, session: Session, user: User, trial: Trial, *,
                 prototype=prototype, engagements=engagements, reports=reports,
                 ratings=REPORT_RATINGS, form=form, errors=errors, added=added,
                 threats=THREATS, other=OTHER, threat_cost_eur=threat_cost_eur,
-                threat_names=threat_names())
+                names=value_names(gettext_for(request)))
 
 
 def _not_found(request: Request, user: User, trial_id: int) -> Response:
+    _ = gettext_for(request)
+    detail = _("You sent no trial {id}: see your trials on /log.")
     return page(request, "error.html", user, code=404, status=404,
-                detail=f"You sent no trial {trial_id}: see your trials on /log.")
+                detail=detail.format(id=trial_id))
 
 
 @router.get("/log/trials/{trial_id}")
@@ -115,16 +118,17 @@ async def add_to_trial(request: Request, session: SessionDep, user: PageSoldier,
     if trial is None:
         return _not_found(request, user, trial_id)
     errors: dict[str, str] = {}
+    _ = gettext_for(request)
     if form.get("part") == "report":
-        report = parse_report(form, errors)
+        report = parse_report(form, errors, _)
         if report is None and not errors:
-            errors["text"] = "write what happened, or give at least one rating"
+            errors["text"] = _("write what happened, or give at least one rating")
         if errors or report is None:
             return _trial_page(request, session, user, trial, form=form, errors=errors, code=422)
         service.add_report(session=session, trial=trial, report_in=report, by=user)
         notify(request.app.state.feed, session, trial, {"event": "report"})
         return see_other(f"/log/trials/{trial.id}?added=report")
-    engagements = parse_engagements(form, errors)
+    engagements = parse_engagements(form, errors, _)
     if errors:
         return _trial_page(request, session, user, trial, form=form, errors=errors, code=422)
     service.add_engagements(session=session, trial=trial, engagements_in=engagements)

@@ -7,7 +7,9 @@ from fastapi.responses import Response
 
 from hub.auth import issue_token
 from hub.deps import SessionDep, SettingsDep
-from hub.pages.common import HOME, page, see_other
+from hub.pages import i18n
+from hub.pages.common import HOME, page, see_other, templates
+from hub.pages.i18n import gettext_for
 from hub.pages.session import (
     COOKIE,
     PageAnyone,
@@ -17,6 +19,7 @@ from hub.ws.registry import token_subject
 from sandbox import accounts
 
 router = APIRouter(include_in_schema=False)
+i18n.install(templates.env)  # every page extends base.html, which speaks the chosen language
 
 
 @router.get("/login")
@@ -35,9 +38,10 @@ async def log_in(request: Request, session: SessionDep, settings: SettingsDep) -
         user = accounts.authenticate(session=session, name=name, password=password,
                                      source=address).user
     if user is None:
+        _ = gettext_for(request)
         throttle.failed(address)
         return page(request, "login.html", None, code=401, username=name,
-                    error="Wrong user name or password (or too many tries: wait a minute).")
+                    error=_("Wrong user name or password (or too many tries: wait a minute)."))
     response = see_other(HOME[user.role])
     response.set_cookie(COOKIE, issue_token(user, secret=request.app.state.secret,
                                             ttl_s=settings.token_ttl_s),

@@ -10,9 +10,19 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlmodel import Session
 
 from hub.deps import SessionDep, request_actor, token_user
+from hub.pages.i18n import gettext_for
 from sandbox.models import Role, User
 
 COOKIE = "sl_session"
+
+
+def _n(message: str) -> str:
+    """Marks a message for the catalogues; it is translated where it is shown."""
+    return message
+
+
+ROLE_WORDS = {Role.soldier: _n("soldier"), Role.engineer: _n("engineer"),
+              Role.reviewer: _n("reviewer"), Role.admin: _n("admin")}
 
 
 def csrf_token(secret: str, jti: str) -> str:
@@ -35,12 +45,14 @@ def require_page(*roles: Role) -> Callable[[Request, Session], User]:
     """A page dependency: log-in first (redirect), then the role (403)."""
     def check(request: Request, session: SessionDep) -> User:
         user = _user(request, session)
+        _ = gettext_for(request)
         if user is None:
-            raise HTTPException(status.HTTP_303_SEE_OTHER, "log in first",
+            raise HTTPException(status.HTTP_303_SEE_OTHER, _("log in first"),
                                 headers={"Location": "/login"})
         if user.role not in roles:
+            named = ", ".join(_(ROLE_WORDS[role]) for role in sorted(roles))
             raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"this page is for: {', '.join(sorted(roles))}")
+                                _("this page is for: {roles}").format(roles=named))
         return user
     check.roles = frozenset(roles)  # type: ignore[attr-defined]
     return check
@@ -49,7 +61,8 @@ def require_page(*roles: Role) -> Callable[[Request, Session], User]:
 def check_csrf(request: Request, token: str) -> None:
     expected = getattr(request.state, "csrf", "")
     if not expected or not hmac.compare_digest(expected, token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form expired; reload and retry")
+        _ = gettext_for(request)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, _("the form expired; reload and retry"))
 
 
 PageAnyone = Annotated[User, Depends(require_page(*Role))]
