@@ -7,7 +7,9 @@ import re
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from hub.cli import app as cli
 from hub.flows.sensors import store_detections
 from sandbox.models import OrgKind, Role
 from tests.conftest import auth
@@ -166,3 +168,15 @@ def test_a_soldiers_sensor_trial_leaves_once_a_batch_releases_it(client, prototy
     assert soldiers[0]["week"] == "2026-W01" and soldiers[0]["detected"] == 50
     parts = _every_format(client, prototype)
     assert all(len(rows) == 4 for rows in parts.values())
+
+
+def test_the_command_line_exports_the_sensors_part_as_served(client, prototype, cli_env,
+                                                             settings, monkeypatch,
+                                                             tmp_path) -> None:
+    monkeypatch.setenv("SOLDIERSLAB_SECRET_KEY", settings.secret_key)  # the same pseudonyms
+    out = tmp_path / "sensors.csv"
+    result = CliRunner().invoke(cli, ["export", "feedback", "--prototype", str(prototype["id"]),
+                                      "--out", str(out), "--part", "sensors"])
+    assert result.exit_code == 0, result.output
+    served = _get(client, prototype, format="csv", part="sensors").text
+    assert out.read_text() == served and served.count("\n") == 4
