@@ -70,10 +70,14 @@ def session_series(store: SessionStore, counts: dict[str, int], release: Release
                    headers: bool) -> SessionSeries:
     """`headers`: the session's tables carry MAVLink frame headers (a .tlog or a live link)."""
     start = zero_us(store, counts)
+    read = {name: store.read(name, every=_every(counts[name]))
+            for name in sorted(PLOTTED & set(counts))}
+    boot = min((int(t["time_boot_ms"].min()) for t in read.values()
+                if "time_boot_ms" in t and len(t)), default=None)
     tables = {}
-    for name in sorted(PLOTTED & set(counts)):
-        timed = _timed(store.read(name, every=_every(counts[name])), start)
-        table = release(name, timed)
+    for name, raw_table in read.items():
+        timed = _timed(raw_table, start, boot)
+        table = release(name, timed) if timed is not None else None
         if table is not None and len(table):  # redaction keeps rows, not our `t`
             tables[name] = table if "t" in table else table.assign(t=timed["t"].to_numpy())
     result = SessionSeries(duration_s=max((float(t["t"].max()) for t in tables.values()),
@@ -145,15 +149,16 @@ def _every(rows: int) -> int:
     return max(1, -(-rows // MAX_POINTS))
 
 
-def _timed(table: pd.DataFrame, start_us: int | None) -> pd.DataFrame:
-    """Seconds from the page's time zero as `t`, the one time every viewer's series use;
-    a live stream without log time falls back on the autopilot's boot clock."""
+def _timed(table: pd.DataFrame, start_us: int | None,
+           boot_ms: int | None) -> pd.DataFrame | None:
+    """Seconds from the page's time zero as `t`, the one time every viewer's series use. A
+    live stream has no log time: its messages with the autopilot's boot clock go on from the
+    first of them, the others (None) stay off the time axis (GPS time is a clock: never)."""
     if "time_us" in table and start_us is not None:
         return table.assign(t=(table["time_us"].to_numpy(np.int64) - start_us) / 1e6)
-    if "time_boot_ms" in table and len(table):
-        boot = table["time_boot_ms"].to_numpy(np.int64)
-        return table.assign(t=(boot - boot.min()) / 1e3)
-    return table.assign(t=np.arange(len(table), dtype=float))
+    if "time_boot_ms" in table and boot_ms is not None:
+        return table.assign(t=(table["time_boot_ms"].to_numpy(np.int64) - boot_ms) / 1e3)
+    return None
 
 
 def _series(table: pd.DataFrame, label: str, column: str, scale: float,

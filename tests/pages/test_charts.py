@@ -67,6 +67,7 @@ def test_dashboard_plots_cost_against_pk_offline(live_url, page, scored) -> None
                and "€4,444 per intercept" in text for text in hovered), hovered
     # zoom, and the camera button that saves a PNG for reports
     assert chart.locator(".modebar-btn[data-title='Zoom']").count() == 1
+    assert page.get_attribute("#sessions a", "href") == f"/sessions/{scored['session']}"
     shot(page, "charts-dashboard")
     chart.hover()  # the toolbar shows on hover
     with page.expect_download() as saved:
