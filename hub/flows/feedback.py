@@ -89,6 +89,8 @@ SENSOR_COLUMNS = ["trial", "trial_kind", "version", *QUASI_IDENTIFIERS, "figure"
 def _detection_row(score: detection.DetectionScore) -> dict[str, Any]:
     shown = detection.feedback_figures(score)
     errors = np.array([e for e in shown["position_errors_m"] if e is not None], dtype=float)
+    for name in ("position_error_p50_m", "position_error_p90_m"):  # as the errors: to 1 m
+        shown[name] = detection.coarse(shown[name], 1)
     return {**{name: shown[name] for name in DETECTION_FIGURES},
             "pd_by_range": [[float(b["range_m_from"]), float(b["range_m_to"]),
                              float(b["epochs"]), float(b["detected"])]

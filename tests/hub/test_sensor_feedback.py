@@ -138,9 +138,9 @@ def test_sensor_figures_leave_in_every_format_without_positions_or_names(
         assert courageous["false_alarms"] == 1
         assert courageous["first_detection_range_m"] == 2990.0  # 2,987.7 m, to 10 m
         assert courageous["time_to_first_detection_s"] == 1.0  # 0.7 s, to the second
-        assert courageous["position_error_p50_m"] == pytest.approx(12.0, abs=0.01)
+        assert courageous["position_error_p50_m"] == 12.0  # 12.0004 m, to the metre
         assert sapient["detected"] == 10
-        assert sapient["position_error_p50_m"] == pytest.approx(5.0, abs=0.01)
+        assert sapient["position_error_p50_m"] == 5.0
         bins = {name: value if not isinstance(value, str) else json.loads(value)
                 for name, value in (("c", courageous["position_error_bins"]),
                                     ("s", sapient["position_error_bins"]))}
