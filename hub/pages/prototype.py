@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from hub.deps import SessionDep
+from hub.flows.score_view import session_view
 from hub.pages import charts
 from hub.pages.common import field_errors, page, see_other
 from hub.pages.session import (
@@ -55,7 +56,9 @@ CONFIRM = "confirm_final"
 def _prototype_context(request: Request, session: Session, prototype: Prototype,
                        user: User) -> dict[str, Any]:
     versions = list(service.list_versions(session=session, prototype=prototype))
-    scored = [(v, service.version_score(session=session, version=v)) for v in versions]
+    view = session_view(session)  # engineers: library scenario names only, as in the API
+    scored = [(v, service.version_score(session=session, version=v, view=view))
+              for v in versions]
     latest = versions[-1] if versions else None
     current = decisions.current_status(session=session, prototype=prototype)
     raw = user.role in (Role.reviewer, Role.admin)

@@ -171,7 +171,8 @@ def test_a_scenario_a_soldier_typed_reaches_engineers_as_other(client, company,
     page_session(client, engineer)
     coverage = client.get(f"/versions/{version['id']}/coverage").text
     compare = client.get(f"/prototypes/{prototype['id']}/compare").text
-    assert "Vovchansk" not in coverage + compare
+    own = client.get(f"/prototypes/{prototype['id']}").text + client.get("/engineer").text
+    assert "Vovchansk" not in coverage + compare + own
     assert "<td>other <small>(named in trials)</small></td><td>shahed_136</td>" in coverage
     reviewer = make_user(Role.reviewer)
     score = client.get(f"/api/v1/versions/{version['id']}/score", headers=auth(reviewer))
