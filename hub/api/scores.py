@@ -5,12 +5,14 @@ from typing import Self
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from hub.deps import AnyUser, SessionDep, VersionDep
+from hub.deps import AnyUser, SessionDep, SettingsDep, VersionDep
 from hub.flows.score_view import score_view
+from hub.flows.sensor_scores import sensor_scores
 from sandbox import service
-from sandbox.models import PrototypeKind, TrialKind
+from sandbox.models import Prototype, PrototypeKind, TrialKind
 from sandbox.money import EurOut, to_eur
 from sandbox.scoring import Score, VersionScore
+from sandbox.sensor_scores import SensorScores
 from sandbox.service import BoardFilter, LeaderboardRow
 
 router = APIRouter(tags=["scores"])
@@ -42,6 +44,8 @@ class VersionScorePublic(BaseModel):
     overall: ScorePublic
     by_trial_kind: dict[str, ScorePublic]
     by_scenario: dict[str, dict[str, dict[str, ScorePublic]]]
+    # sensors and jammers are judged on detection and effect, by scenario and trial kind
+    sensors: SensorScores | None = None
 
     @classmethod
     def of(cls, version_id: int, result: VersionScore) -> Self:
@@ -105,10 +109,23 @@ class LeaderboardEntry(BaseModel):
                         "`by_trial_kind` add up every scenario, to count evidence. Engineers "
                         "read soldiers' evidence as of the last feedback batch released for "
                         "the prototype, and scenario names of the simulator's library only "
-                        "(any other is `other`); their company's simulations are live.")
-def version_score(version: VersionDep, session: SessionDep, user: AnyUser) -> VersionScorePublic:
-    return VersionScorePublic.of(version.id or 0, service.version_score(
-        session=session, version=version, view=score_view(user)))
+                        "(any other is `other`); their company's simulations are live. "
+                        "A `cuas_sensor` or `ew_system` version also carries `sensors`, "
+                        "as `/versions/{id}/sensor-score` gives it.")
+def version_score(version: VersionDep, session: SessionDep, settings: SettingsDep,
+                  user: AnyUser) -> VersionScorePublic:
+    view = score_view(user)
+    scored = VersionScorePublic.of(version.id or 0, service.version_score(
+        session=session, version=version, view=view))
+    prototype = session.get(Prototype, version.prototype_id)
+    if prototype is not None and prototype.kind in SENSING:
+        scored.sensors = sensor_scores(session=session, version_id=version.id or 0,
+                                       storage=settings.storage(),
+                                       geoid_grid=settings.geoid_grid, view=view)
+    return scored
+
+
+SENSING = (PrototypeKind.cuas_sensor, PrototypeKind.ew_system)
 
 
 @router.get("/scores", response_model=list[LeaderboardEntry],

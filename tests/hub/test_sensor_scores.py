@@ -178,3 +178,16 @@ def test_engineers_see_released_trials_only_under_library_names_and_coarsened(
     assert d["position_error_p50_m"] == 12.0  # to the metre
     assert _get(client, version, make_user(Role.engineer, make_org())).status_code == 404
     assert _get(client, version, version["soldier"]).status_code == 200
+
+
+def test_a_sensor_versions_score_carries_its_sensor_blocks(client, version, make_user) -> None:
+    for user in (version["reviewer"], version["engineer"]):
+        score = client.get(f"/api/v1/versions/{version['id']}/score", headers=auth(user))
+        assert score.status_code == 200, score.text
+        assert score.json()["sensors"] == _get(client, version, user).json()
+    assert score.json()["sensors"]["by_scenario"]["other"]["field"]["detection"][
+        "detected"] == 50  # the engineer's view: released trials, library names
+    engineer = make_user(Role.engineer)  # an interceptor carries no sensor block
+    interceptor = new_version(client, engineer, new_prototype(client, engineer)["id"])
+    score = client.get(f"/api/v1/versions/{interceptor['id']}/score", headers=auth(engineer))
+    assert score.status_code == 200 and score.json()["sensors"] is None
