@@ -35,6 +35,7 @@ from sandbox.models import (
     Conditions,
     DecisionCreate,
     Prototype,
+    PrototypeKind,
     Report,
     Role,
     SandboxStatus,
@@ -73,7 +74,14 @@ def _prototype_context(request: Request, session: Session, prototype: Prototype,
         "track": latest_track(request, session, prototype),
         **_reports(request, session, prototype, raw),
         "feedback_links": user.role == Role.engineer, "form": {}, "errors": {}, "decided": "",
+        "evidence": _evidence_links(prototype, versions),
     }
+
+
+def _evidence_links(prototype: Prototype, versions: list[Version]) -> list[tuple[Version, bool]]:
+    """(version, sensors link): detection and jammer figures for the kinds judged on them."""
+    sensing = prototype.kind in (PrototypeKind.cuas_sensor, PrototypeKind.ew_system)
+    return [(v, sensing) for v in versions]
 
 
 def _options(current: SandboxStatus) -> list[SandboxStatus]:

@@ -10,7 +10,7 @@ from sandbox.ew_effect import EwEffect, Side
 from sandbox.models import Role
 from sandbox.scoring import wilson_interval
 from sandbox.sensor_scores import TrialFigures, error_bins, sensor_scores
-from tests.conftest import auth
+from tests.conftest import PASSWORD, auth
 from tests.factories import new_prototype, new_trial, new_version
 from tests.hub.sensor_trial import SITE, T0, document, iso, position, record, target
 from tests.hub.test_jammers import away, jammed, on, radio_reports
@@ -191,3 +191,15 @@ def test_a_sensor_versions_score_carries_its_sensor_blocks(client, version, make
     interceptor = new_version(client, engineer, new_prototype(client, engineer)["id"])
     score = client.get(f"/api/v1/versions/{interceptor['id']}/score", headers=auth(engineer))
     assert score.status_code == 200 and score.json()["sensors"] is None
+
+
+def test_the_prototype_page_links_each_versions_sensor_figures(client, version) -> None:
+    reviewer = version["reviewer"]
+    made = client.get(f"/api/v1/versions/{version['id']}", headers=auth(reviewer)).json()
+    for user in (reviewer, version["engineer"]):
+        response = client.post("/login", data={"username": user.name, "password": PASSWORD},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text
+        html = client.get(f"/prototypes/{made['prototype_id']}").text
+        assert f'href="/versions/{version["id"]}/sensors"' in html
+        assert f'href="/versions/{version["id"]}/coverage"' in html
