@@ -32,7 +32,8 @@ def api_routes(app) -> list[tuple[str, str, APIRoute]]:
             for method in sorted(context.methods - {"HEAD", "OPTIONS"})]
 
 
-PUBLIC_PAGES = {("GET", "/login"), ("POST", "/login")}
+# plotly.min.js: the published charting library the pages load, public like /static itself
+PUBLIC_PAGES = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/plotly.min.js")}
 
 
 def test_every_page_states_who_may_open_it(app) -> None:

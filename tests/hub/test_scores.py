@@ -428,4 +428,4 @@ def test_dashboard_shows_each_scenario_apart(client, make_user) -> None:
     sections = re.findall(r"<th colspan=\"7\">([^<]+)</th>", page)
     assert sections == ["fpv_swarm against fpv_strike", "shahed_raid against shahed_136"]
     hornet = re.search(r"Hornet</a></td>(.*?)</tr>", page, re.S).group(1)
-    assert "5,333" in hornet and "field 4: €5,333" in hornet
+    assert "5,333" in hornet and "field 4: 5,333 EUR" in hornet

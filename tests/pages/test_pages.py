@@ -49,7 +49,8 @@ def test_soldier_logs_a_trial_and_the_dashboard_shows_the_new_score(live_url, pa
     row = page.locator("#leaderboard tr", has_text="Hornet")
     # 3 + 5 intercepts of 9 engagements at 4,000 EUR each: 4,500 EUR per intercept
     assert "9" in row.inner_text() and "4,500" in row.inner_text()
-    assert page.locator("svg.chart circle").count() >= 1
+    page.wait_for_selector("body[data-plotted=yes]", timeout=60_000)
+    assert page.locator("div.plot .scatterlayer .point").count() >= 1
     shot(page, "reviewer-dashboard")
 
 
