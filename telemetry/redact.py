@@ -27,6 +27,11 @@ ALLOWLIST: dict[str, tuple[str, ...]] = {
 }
 
 
+# A log whose topics run on two clocks (a PX4 simulator's: some from zero at boot, some in
+# Unix time) would give "seconds from the start" that are the flight's date and hour.
+OTHER_CLOCK_US = 86_400 * 1_000_000
+
+
 def redact_telemetry(frames: dict[str, pd.DataFrame], *, origin: tuple[float, float, float],
                      start_us: int | None = None,
                      coarsen_m: float | None = None) -> dict[str, pd.DataFrame]:
@@ -37,7 +42,13 @@ def redact_telemetry(frames: dict[str, pd.DataFrame], *, origin: tuple[float, fl
             continue
         kept = frame[[c for c in ALLOWLIST[name] if c in frame.columns]].copy()
         if "time_us" in frame.columns and start_us is not None:
-            kept.insert(0, "t_s", (frame["time_us"].to_numpy(np.int64) - start_us) / 1e6)
+            times = frame["time_us"].to_numpy(np.int64)
+            first = int(times.min())
+            zero = first if abs(first - start_us) > OTHER_CLOCK_US else start_us
+            kept.insert(0, "t_s", (times - zero) / 1e6)
+            if "time_boot_ms" in kept:  # the vehicle's clock, which may be Unix time: re-based
+                kept["time_boot_ms"] = np.round(kept["t_s"].to_numpy() * 1000).clip(
+                    0, 2**32 - 1).astype(np.uint32)
         if name == "GLOBAL_POSITION_INT":
             east, north, _ = to_enu(frame["lat"] / 1e7, frame["lon"] / 1e7,
                                     np.zeros(len(frame)), origin=origin)

@@ -542,3 +542,23 @@ def test_trimmed_reads_of_other_companies_and_units_are_not_found(client, flight
             answer = client.get(f"/api/v1/telemetry-sessions/{session_id}/{what}",
                                 headers=auth(stranger))
             assert answer.status_code == 404 and "not found" in answer.text
+
+
+def test_no_log_clock_reaches_engineers_as_a_time(client, setup) -> None:
+    """A PX4 log mixes a boot clock (the session's zero) with topics stamped in Unix time;
+    seconds 'from the start' of the latter would be the flight's date and hour."""
+    engineer, soldier, trial = setup
+    uploaded = _upload(client, soldier, trial, (DATA / "sample_px4_events.ulg").read_bytes())
+    assert uploaded.status_code == 201, uploaded.text
+    base = f"/api/v1/telemetry-sessions/{uploaded.json()['id']}/messages"
+    names = client.get(f"/api/v1/telemetry-sessions/{uploaded.json()['id']}",
+                       headers=auth(engineer)).json()["counts"]
+    latest = {}
+    for name in names:
+        response = client.get(f"{base}/{name}", headers=auth(engineer))
+        if response.status_code == 200 and response.json():
+            latest[name] = max(row["t_s"] for row in response.json())
+    assert latest and "ATTITUDE" in latest
+    assert max(latest.values()) < 86_400, {k: v for k, v in latest.items() if v >= 86_400}
+    attitude = client.get(f"{base}/ATTITUDE", headers=auth(engineer)).json()
+    assert max(row["time_boot_ms"] for row in attitude) == round(latest["ATTITUDE"] * 1000)
