@@ -32,13 +32,15 @@ MEDIA = {"json": "application/json", "csv": "text/csv",
 
 
 def feedback_bytes(engine: Engine, plan: FeedbackPlan, telemetry: pd.DataFrame, fmt: str,
-                   part: str, sensors: pd.DataFrame | None = None) -> Iterator[bytes]:
-    """The feedback as it is downloaded: every part in JSON (sensors when read), or one part
-    as CSV or Parquet."""
+                   part: str, sensors: pd.DataFrame | None = None, *,
+                   json_part_only: bool = False) -> Iterator[bytes]:
+    """The feedback as it is downloaded: every part in JSON (sensors when read; only `part`
+    with `json_part_only`), or one part as CSV or Parquet."""
     if fmt == "json":
+        names = [part] if json_part_only else [
+            name for name in PARTS if name != "sensors" or sensors is not None]
         return json_stream({name: part_chunks(engine, plan, name, telemetry, sensors)
-                            for name in PARTS if name != "sensors" or sensors is not None},
-                           plan.note())
+                            for name in names}, plan.note())
     chunks = part_chunks(engine, plan, part, telemetry, sensors)
     if fmt == "csv":
         return csv_stream(chunks, columns_of(part, telemetry))

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from hub.api.feedback import feedback_bytes
@@ -22,12 +23,14 @@ def export_feedback(
         prototype: Annotated[int, typer.Option(help="prototype id")],
         out: Annotated[Path, typer.Option(help="file to write")],
         fmt: Annotated[str, typer.Option("--format", help="json, csv or parquet")] = "csv",
-        part: Annotated[str, typer.Option(help="engagements, reports, telemetry or sensors")]
-        = "engagements",
+        part: Annotated[str | None, typer.Option(
+            help="engagements, reports, telemetry or sensors (default: every part in JSON, "
+                 "engagements in CSV and Parquet)")] = None,
 ) -> None:
     """Write a prototype's anonymised feedback, as engineers receive it (streamed)."""
-    if fmt not in ("json", "csv", "parquet") or part not in ("engagements", "reports",
-                                                              "telemetry", "sensors"):
+    chosen = part or "engagements"
+    if fmt not in ("json", "csv", "parquet") or chosen not in ("engagements", "reports",
+                                                                "telemetry", "sensors"):
         raise fail(ValueError("--format: json, csv or parquet; "
                                "--part: engagements, reports, telemetry or sensors"))
     settings = Settings()
@@ -42,7 +45,8 @@ def export_feedback(
                                         storage=settings.storage())
         sensors = sensor_summaries(session=session, plan=plan, storage=settings.storage(),
                                    geoid_grid=settings.geoid_grid) \
-            if fmt == "json" or part == "sensors" else None  # it scores each sensor trial
+            if (fmt == "json" and part is None) or part == "sensors" \
+            else None  # it scores each sensor trial
         engine = session.get_bind()
         assert isinstance(engine, Engine)
         try:
@@ -50,10 +54,21 @@ def export_feedback(
         except OSError as error:
             why = error.strerror if out.parent.is_dir() else f"there is no folder {out.parent}"
             raise fail(ValueError(f"--out {out}: {why}")) from error
-        with file:
-            for block in feedback_bytes(engine, plan, telemetry, fmt, part, sensors):
+        blocks = feedback_bytes(engine, plan, telemetry, fmt, chosen, sensors,
+                                json_part_only=part is not None)
+        with file, _progress() as progress:
+            task = progress.add_task(f"writing {out.name}", total=None)
+            for block in blocks:
                 file.write(block)
+                progress.advance(task, len(block))
     held = plan.held_back
-    console.print(f"wrote {out}: {len(plan.batches)} released batches; held back until "
-                  f"{held.needed_people} people have new feedback: {held.engagements} "
-                  f"engagements, {held.reports} reports from {held.people}")
+    console.print(f"wrote {out} ({out.stat().st_size:,} bytes): {len(plan.batches)} released "
+                  f"batches; held back until {held.needed_people} people have new feedback: "
+                  f"{held.engagements} engagements, {held.reports} reports from {held.people}")
+
+
+def _progress() -> Progress:
+    """Bytes written so far and the time taken: a 400,000-row export takes a while, and the
+    total is known only at the end (the rows are streamed)."""
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), DownloadColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)

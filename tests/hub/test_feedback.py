@@ -1,4 +1,5 @@
 import io
+import json
 
 import pandas as pd
 import pytest
@@ -165,6 +166,25 @@ def test_cli_exports_the_same_feedback(client, company, squad, settings, monkeyp
         get(client, engineer, prototype, format="parquet").content))
     pd.testing.assert_frame_equal(exported, served)
     assert len(exported) == 10 and "unit_name" not in exported.columns
+
+
+def test_cli_json_export_keeps_to_the_part_asked(client, company, squad, settings,
+                                                 monkeypatch, tmp_path) -> None:
+    engineer, prototype, version = company
+    for soldier in squad[:5]:
+        fly(client, soldier, version["id"])
+    monkeypatch.setenv("SOLDIERSLAB_DATABASE_URL", settings.database())
+    monkeypatch.setenv("SOLDIERSLAB_SECRET_KEY", settings.secret_key)
+    export = ["export", "feedback", "--prototype", str(prototype["id"]), "--format", "json"]
+    every, part = tmp_path / "every.json", tmp_path / "engagements.json"
+    assert CliRunner().invoke(cli, [*export, "--out", str(every)]).exit_code == 0
+    result = CliRunner().invoke(cli, [*export, "--part", "engagements", "--out", str(part)])
+    assert result.exit_code == 0, result.output
+    whole, only = json.loads(every.read_text()), json.loads(part.read_text())
+    assert {"engagements", "reports", "telemetry"} <= set(whole)
+    assert set(only) == {"engagements", "release"}
+    assert only["engagements"] == whole["engagements"] and len(only["engagements"]) == 10
+    assert f"({part.stat().st_size:,} bytes)" in result.output
 
 
 def test_simulations_concern_no_soldier_and_leave_at_once(client, company) -> None:
