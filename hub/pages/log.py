@@ -16,7 +16,7 @@ from hub.pages.log_form import DEFAULTS, OTHER, parse_log, threat_cost_eur, valu
 from hub.pages.session import PageSoldier, check_csrf
 from sandbox import access, service
 from sandbox.errors import DomainError
-from sandbox.models import Prototype, PrototypeKind, Trial, User, Version
+from sandbox.models import Engagement, Prototype, PrototypeKind, Trial, User, Version
 from simulators.threats import THREATS
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +42,16 @@ def _last_choice(session: Session, user: User) -> dict[str, str]:
                         .order_by(col(Trial.id).desc()).limit(1)).first()
     if last is None:
         return {}
-    return {"version_id": str(last.version_id), "kind": str(last.kind),
-            "scenario": last.scenario, "simulator": last.simulator or ""}
+    chosen = {"version_id": str(last.version_id), "kind": str(last.kind),
+              "scenario": last.scenario, "simulator": last.simulator or ""}
+    threat = session.exec(select(Engagement).where(Engagement.trial_id == last.id)
+                          .order_by(col(Engagement.id).desc()).limit(1)).first()
+    if threat is not None:  # the threat it met last, at the cost the soldier gave it
+        known = threat.threat_kind in THREATS
+        chosen |= {"threat_kind": threat.threat_kind if known else OTHER,
+                   "threat_other": "" if known else threat.threat_kind,
+                   "threat_cost_eur": f"{threat.threat_cost_cents / 100:g}"}
+    return chosen
 
 
 def _log_page(request: Request, session: Session, user: User, *, form: dict[str, str],

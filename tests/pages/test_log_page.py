@@ -94,6 +94,10 @@ def test_threat_comes_from_the_library_or_is_named(live_url, phone, world, sessi
     assert "recorded" in phone.inner_text("#logged")
     kinds = session.exec(select(Engagement.threat_kind).distinct()).all()
     assert kinds == ["lancet_3"]
+    phone.goto(f"{live_url}/log")  # the next trial starts from the threat met last
+    assert phone.input_value("#threat_kind") == "other"
+    assert (phone.input_value("#threat_other"), phone.input_value("#threat_cost_eur")) == (
+        "lancet_3", "20000")
     # free text outside the library is refused even when posted around the page
     csrf = phone.input_value("input[name=csrf]")
     answer = phone.request.post(f"{live_url}/log", form={
