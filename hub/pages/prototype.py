@@ -8,7 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from hub.deps import SessionDep
 from hub.flows.score_view import session_view
@@ -39,6 +39,7 @@ from sandbox.models import (
     Report,
     Role,
     SandboxStatus,
+    TelemetrySession,
     Trial,
     User,
     Version,
@@ -125,13 +126,26 @@ def _cost_by_version(scored: list[tuple[Version, VersionScore]]) -> str:
                              f"{kind} trials")
 
 
-def _trials(session: Session, prototype: Prototype) -> list[tuple[Trial, str]]:
-    trials = session.exec(select(Trial).join(Version, col(Version.id) == col(Trial.version_id))
-                          .where(Version.prototype_id == prototype.id)
-                          .order_by(col(Trial.id))).all()
+TRIALS_SHOWN = 100  # the newest; a prototype simulated daily gathers thousands
+
+
+def _trials(session: Session, prototype: Prototype) -> dict[str, Any]:
+    """The newest trials with their outcomes and telemetry sessions, and how many in all."""
+    of_prototype = (select(Trial).join(Version, col(Version.id) == col(Trial.version_id))
+                    .where(Version.prototype_id == prototype.id))
+    total = session.exec(select(func.count()).select_from(of_prototype.subquery())).one()
+    trials = session.exec(of_prototype.order_by(col(Trial.id).desc()).limit(TRIALS_SHOWN)).all()
     outcomes = service.trial_outcomes(session=session, trials=trials)
-    return [(trial, ", ".join(f"{count(n)} {status_words(o)}" for o, n in sorted(
-        outcomes.get(trial.id or 0, {}).items()))) for trial in trials]
+    sessions: dict[int, list[int]] = {}
+    for trial_id, session_id in session.exec(
+            select(TelemetrySession.trial_id, TelemetrySession.id)
+            .where(col(TelemetrySession.trial_id).in_([t.id for t in trials]))
+            .order_by(col(TelemetrySession.id))).all():
+        sessions.setdefault(trial_id, []).append(session_id or 0)
+    return {"total": total, "rows": [
+        (trial, ", ".join(f"{count(n)} {status_words(o)}" for o, n in sorted(
+            outcomes.get(trial.id or 0, {}).items())), sessions.get(trial.id or 0, []))
+        for trial in trials]}
 
 
 def _reports(request: Request, session: Session, prototype: Prototype,
