@@ -2,6 +2,7 @@
 track and reports (reviewers raw; the owning company anonymised)."""
 
 from collections import Counter
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -155,14 +156,34 @@ def _reports(request: Request, session: Session, prototype: Prototype,
     if raw:
         found = session.exec(select(Report).join(Trial, col(Trial.id) == col(Report.trial_id))
                              .join(Version, col(Version.id) == col(Trial.version_id))
-                             .where(Version.prototype_id == prototype.id)).all()
+                             .where(Version.prototype_id == prototype.id)
+                             .order_by(col(Report.id).desc()).limit(REPORTS_SHOWN)).all()
         return {"held": None, "reports": [_said(r.model_dump()) for r in found]}
     settings = request.app.state.settings
     plan = feedback_plan(session=session, prototype=prototype,
                          master_secret=request.app.state.secret.encode(),
                          k=settings.k_anonymity, l=settings.l_diversity)
-    rows = frame_of(report_chunks(session, plan), REPORT_COLUMNS).to_dict(orient="records")
+    rows = frame_of(_first_rows(report_chunks(session, plan), REPORTS_SHOWN),
+                    REPORT_COLUMNS).head(REPORTS_SHOWN).to_dict(orient="records")
     return {"held": plan.held_back, "reports": [_said(row) for row in rows]}
+
+
+REPORTS_SHOWN = 100  # the page shows the newest (task force) or first released (company)
+
+
+def _first_rows(chunks: Iterable[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks until `rows` rows are out: the page never reads a whole history (and the
+    reader, which may hold a cursor, is closed then, not when collected)."""
+    reader = iter(chunks)
+    try:
+        for chunk in reader:
+            yield chunk
+            rows -= len(chunk)
+            if rows <= 0:
+                return
+    finally:
+        if isinstance(reader, Generator):
+            reader.close()
 
 
 def _said(report: dict[str, Any]) -> dict[str, Any]:
