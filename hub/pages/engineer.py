@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from hub.api.feedback import download
 from hub.deps import SessionDep, SettingsDep
-from hub.flows.feedback import telemetry_summaries
+from hub.flows.feedback import sensor_summaries, telemetry_summaries
 from hub.flows.privacy import budget_of, budget_public
 from hub.pages.common import page
 from hub.pages.session import (
@@ -28,7 +28,8 @@ from sandbox.models import Prototype, Version
 from sandbox.service import Page
 
 router = APIRouter(include_in_schema=False)
-PARTS = {"engagements": "engagements", "reports": "reports", "telemetry": "flight summaries"}
+PARTS = {"engagements": "engagements", "reports": "reports", "telemetry": "flight summaries",
+         "sensors": "sensor and jammer figures"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def engineer_home(request: Request, session: SessionDep, settings: SettingsDep,
 @router.get("/prototypes/{prototype_id}/feedback.csv")
 def feedback_csv(request: Request, prototype_id: int, session: SessionDep,
                  settings: SettingsDep, user: PageEngineer,
-                 part: Annotated[Literal["engagements", "reports", "telemetry"],
+                 part: Annotated[Literal["engagements", "reports", "telemetry", "sensors"],
                                  Query()] = "engagements") -> Response:
     prototype = service.get_prototype(session=session, prototype_id=prototype_id, by=user)
     secret = request.app.state.secret.encode()
@@ -78,4 +79,8 @@ def feedback_csv(request: Request, prototype_id: int, session: SessionDep,
     telemetry = (telemetry_summaries(session=session, prototype=prototype, master_secret=secret,
                                      storage=settings.storage())
                  if part == "telemetry" else pd.DataFrame())
-    return download(request.app.state.engine, plan, telemetry, "csv", part, prototype)
+    sensors = (sensor_summaries(session=session, plan=plan, storage=settings.storage(),
+                                geoid_grid=settings.geoid_grid)
+               if part == "sensors" else None)  # it scores each sensor trial: only when asked
+    return download(request.app.state.engine, plan, telemetry, "csv", part, prototype,
+                    sensors=sensors)

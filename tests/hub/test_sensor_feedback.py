@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from hub.cli import app as cli
 from hub.flows.sensors import store_detections
 from sandbox.models import OrgKind, Role
-from tests.conftest import auth
+from tests.conftest import PASSWORD, auth
 from tests.factories import new_prototype, new_trial, new_version
 from tests.hub.sensor_trial import (
     M_PER_DEG_LAT,
@@ -180,3 +180,19 @@ def test_the_command_line_exports_the_sensors_part_as_served(client, prototype, 
     assert result.exit_code == 0, result.output
     served = _get(client, prototype, format="csv", part="sensors").text
     assert out.read_text() == served and served.count("\n") == 4
+
+
+def test_the_engineer_page_downloads_the_sensors_part_as_served(client, prototype) -> None:
+    engineer = prototype["engineer"]
+    login = client.post("/login", data={"username": engineer.name, "password": PASSWORD},
+                        follow_redirects=False)
+    assert login.status_code == 303, login.text
+    home = client.get("/engineer").text
+    link = f"/prototypes/{prototype['id']}/feedback.csv?part=sensors"
+    assert link in home
+    page = client.get(link)
+    assert page.status_code == 200, page.text
+    assert "argus-sensors-" in page.headers["content-disposition"]
+    assert page.text == _get(client, prototype, format="csv", part="sensors").text
+    assert page.text.count("\n") == 4
+    _clean(page.text)

@@ -28,7 +28,8 @@ def test_engineer_page_shows_what_is_held_back_and_the_privacy_budget(live_url, 
                     "soldiers have new feedback (2 of 5 so far)")
     budget = page.inner_text("#budget")
     assert "0.50 of 10.00 spent" in budget and "9.50 left" in budget and "(1 query)" in budget
-    assert page.inner_text(f"#released-{prototype['id']}") == "Feedback released: none yet."
+    assert page.inner_text(f"#released-{prototype['id']}").startswith(
+        "Feedback released: no batch of soldiers' feedback yet; trials without soldiers")
     assert "No version" not in page.inner_text(f"#prototype-{prototype['id']}")
     shot(page, "engineer-page-held-back")
     for secret in ("Kestrel", "petrenko", "kovalenko"):
@@ -66,7 +67,7 @@ def test_engineer_page_lists_versions_and_names_downloads_by_prototype_part_and_
     assert "none yet" in rows.nth(0).inner_text()
     assert "12,500 EUR" in rows.nth(1).inner_text() and "10 field" in rows.nth(1).inner_text()
     assert page.inner_text(f"#released-{prototype['id']}").startswith(
-        "Feedback released: 1 batch. Download (CSV):")
+        "Feedback released: 1 batch of soldiers' feedback; trials without soldiers")
     assert page.inner_text(f"#held-{prototype['id']}") == "nothing"
     shot(page, "engineer-page-released")
     today = f"{utcnow():%Y-%m-%d}"
