@@ -19,7 +19,7 @@ from statistics import median
 import numpy as np
 from pydantic import BaseModel
 
-from sandbox.detection import DetectionScore, coarse
+from sandbox.detection import DetectionScore, RangeBin, coarse
 from sandbox.ew_effect import EwEffect, Side
 from sandbox.scoring import wilson_interval
 
@@ -37,16 +37,6 @@ class TrialFigures:
     unscored_sensors: int = 0  # sensor sessions that cannot be scored yet (no position)
 
 
-class RangeBinFigures(BaseModel):
-    range_m_from: float
-    range_m_to: float
-    epochs: int
-    detected: int
-    pd: float | None
-    pd_low: float | None
-    pd_high: float | None
-
-
 class ErrorBin(BaseModel):
     error_m_from: float
     error_m_to: float
@@ -60,7 +50,7 @@ class DetectionFigures(BaseModel):
     pd: float | None
     pd_low: float | None
     pd_high: float | None
-    pd_by_range: list[RangeBinFigures]
+    pd_by_range: list[RangeBin]
     first_detection_range_m_median: float | None
     time_to_first_detection_s_median: float | None
     position_error_p50_m: float | None
@@ -122,7 +112,7 @@ def error_bins(errors_m: np.ndarray) -> list[ErrorBin]:
             for low, high, n in zip(edges[:-1], edges[1:], counts, strict=True)]
 
 
-def _range_bins(scores: list[DetectionScore]) -> list[RangeBinFigures]:
+def _range_bins(scores: list[DetectionScore]) -> list[RangeBin]:
     totals: dict[tuple[float, float], list[int]] = defaultdict(lambda: [0, 0])
     for score in scores:
         for b in score.pd_by_range:
@@ -131,7 +121,7 @@ def _range_bins(scores: list[DetectionScore]) -> list[RangeBinFigures]:
     out = []
     for (low, high), (epochs, detected) in sorted(totals.items()):
         pd_, pd_low, pd_high = _rate(detected, epochs)
-        out.append(RangeBinFigures(range_m_from=low, range_m_to=high, epochs=epochs,
+        out.append(RangeBin(range_m_from=low, range_m_to=high, epochs=epochs,
                                    detected=detected, pd=pd_, pd_low=pd_low, pd_high=pd_high))
     return out
 
