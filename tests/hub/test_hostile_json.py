@@ -8,17 +8,19 @@ by json.dumps, which refuses some of these.
 """
 
 import json
+import time
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, col, func, select
 
 from hub.app import create_app
 from hub.settings import Settings
-from sandbox.models import Role
+from sandbox.models import Role, SimulationJob
+from sandbox.models.jobs import UNFINISHED
 from tests.conftest import SECRET, auth
 from tests.factories import add_engagements, engagement, new_prototype, new_trial, new_version
 from tests.hub.test_access_matrix import api_routes, declared_roles
@@ -145,6 +147,18 @@ def _rows(engine: Engine) -> dict[str, list[str]]:
                 if table.name not in MAY_CHANGE_ON_REFUSAL}
 
 
+def _settled(engine: Engine, timeout_s: float = 60.0) -> None:
+    """Wait until no simulation job is queued or running: what it records is not the
+    refused request's doing."""
+    deadline = time.monotonic() + timeout_s
+    with Session(engine) as session:
+        while session.exec(select(func.count()).select_from(SimulationJob).where(
+                col(SimulationJob.status).in_(UNFINISHED))).one():
+            assert time.monotonic() < deadline, "a simulation job never finished"
+            time.sleep(0.05)
+            session.expire_all()
+
+
 def _caller(route: Any, users: dict[Role, Any]) -> Any:
     allowed = declared_roles(route) or frozenset(Role)
     return next(users[role] for role in (Role.engineer, Role.soldier, Role.reviewer, Role.admin)
@@ -175,6 +189,7 @@ def _fuzz(app: Any, client: Any, engine: Engine, world: dict[str, Any], method: 
     example = _examples(world).get((method, path), {})
 
     def refused_cleanly_once(body: str) -> None:
+        _settled(engine)  # a simulation an earlier example queued writes when it runs
         before = _rows(engine)
         response = client.request(method, url, headers=headers,
                                   content=body.encode("utf-8", "surrogatepass"))
